@@ -1,0 +1,173 @@
+"""Stage 3, enrich: pure passes over converted HTML: source lines, unique ids, links, images."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree, html
+
+from .errors import Problem, raise_if_any
+from .model import Book, Chapter, Heading, Part
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image the book uses: where it is on disk and the name it has in the outputs."""
+
+    source: Path
+    name: str
+
+
+def parse_fragment(fragment: str) -> html.HtmlElement:
+    """Parse an HTML fragment into a <div> we own, and keep source lines as data-line."""
+    root = html.fragment_fromstring(fragment or "", create_parent="div")
+    for el in root.iter():
+        pos = el.attrib.pop("data-pos", None) if isinstance(el.tag, str) else None
+        if pos:
+            el.set("data-line", pos.split("@")[-1].split(":")[0])
+    return root
+
+
+def line_of(el) -> int | None:
+    """The Markdown line of an element: its own, or the nearest block around it."""
+    while el is not None:
+        if el.get("data-line"):
+            return int(el.get("data-line"))
+        el = el.getparent()
+    return None
+
+
+def serialise(root, xml: bool) -> str:
+    """The children of root as HTML (print) or XHTML (EPUB) text, without data-line."""
+    for el in root.iter():
+        if isinstance(el.tag, str):
+            el.attrib.pop("data-line", None)
+    out = "".join(etree.tostring(child, encoding=str, method="xml" if xml else "html")
+                  for child in root)
+    text = _escape(root.text or "") + out
+    # lxml cannot name an attribute epub:type in an HTML tree; it travels as data-epub-type.
+    return text.replace(' data-epub-type="', ' epub:type="') if xml else text
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class IdRegistry:
+    """Hands out ids unique across the whole book, so one print document can hold all parts."""
+
+    def __init__(self, reserved=()):
+        self.used: set[str] = set(reserved)
+
+    def claim(self, wanted: str, prefix: str) -> str:
+        candidate = wanted if wanted not in self.used else f"{prefix}-{wanted}"
+        n = 2
+        while candidate in self.used:
+            candidate, n = f"{prefix}-{wanted}-{n}", n + 1
+        self.used.add(candidate)
+        return candidate
+
+
+def unique_ids(root, part: Part, registry: IdRegistry) -> dict[str, str]:
+    """Rename ids that clash with other parts; return this part's old -> new id map."""
+    renamed = {}
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.get("id"):
+            new = registry.claim(el.get("id"), part.slug)
+            renamed[el.get("id")] = new
+            el.set("id", new)
+    return renamed
+
+
+def check_headings(root, part: Part, problems: list[Problem]) -> tuple[Heading, ...]:
+    """Collect section headings; a second title or a skipped level is reported."""
+    headings, previous = [], 1
+    for el in root.iter(*HEADINGS):
+        level = int(el.tag[1])
+        if level == 1:
+            problems.append(Problem(part.path, line_of(el), "M013",
+                                    "a second title in the chapter (level-1 heading)",
+                                    "the title comes from front matter; use ## for sections"))
+        elif level > previous + 1:
+            problems.append(Problem(part.path, line_of(el), "M014",
+                                    f"heading level skips from {previous} to {level}",
+                                    f"use {'#' * (previous + 1)} for this heading"))
+        previous = level
+        headings.append(Heading(level, el.get("id") or "", el.text_content().strip()))
+    return tuple(headings)
+
+
+def resolve_links(root, part: Part, id_maps: dict[str, dict[str, str]],
+                  files: dict[str, str], problems: list[Problem]) -> None:
+    """Point internal links at the book-wide ids; a link to nowhere is an error."""
+    for a in root.iter("a"):
+        href = a.get("href", "")
+        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
+            if not href.startswith(("http:", "https:", "mailto:")):
+                problems.append(Problem(part.path, line_of(a), "M015",
+                                        f"link scheme not allowed: {href}",
+                                        "link to http(s), mailto, or a place in the book"))
+            continue
+        target, _, fragment = href.partition("#")
+        slug = files.get(Path(target).name) if target else part.slug
+        ids = id_maps.get(slug or "", {})
+        if slug is None or (fragment and fragment not in ids):
+            problems.append(Problem(part.path, line_of(a), "M016",
+                                    f"broken cross-reference '{href}'",
+                                    "link to a heading id in this chapter (#id) or in another "
+                                    "file of the book (02-name.md#id)"))
+            continue
+        a.set("href", "#" + (ids[fragment] if fragment else slug))
+
+
+def collect_images(root, part: Part, manuscript: Path, problems: list[Problem]) -> list[Image]:
+    """Check each image: alt text present, file inside the manuscript and existing."""
+    images = []
+    for img in root.iter("img"):
+        src, line = img.get("src", ""), line_of(img)
+        if not img.get("alt", "").strip():
+            problems.append(Problem(part.path, line, "M017", f"image '{src}' has no alt text",
+                                    "describe the image: ![what it shows](images/file.png)"))
+        path = (manuscript / src).resolve()
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or not path.is_relative_to(manuscript):
+            problems.append(Problem(part.path, line, "M018",
+                                    f"image '{src}' is outside the manuscript folder",
+                                    "put images in manuscript/images/ and use a relative path"))
+        elif not path.is_file():
+            problems.append(Problem(part.path, line, "M019", f"image '{src}' not found",
+                                    "check the file name under manuscript/images/"))
+        else:
+            images.append(Image(path, "images/" + path.name))
+            img.set("src", "images/" + path.name)
+    return images
+
+
+def enrich_book(book: Book, fragments: dict[str, str]):
+    """Run the passes over every part; return chapters ready to render and their images."""
+    problems: list[Problem] = []
+    registry = IdRegistry(reserved=[p.slug for p in book.parts] + ["toc", "glossary"])
+    roots = {p.slug: parse_fragment(fragments[p.slug]) for p in book.parts}
+    id_maps = {p.slug: unique_ids(roots[p.slug], p, registry) for p in book.parts}
+    files = {p.path.name: p.slug for p in book.parts}
+    images: list[Image] = []
+    headings = {}
+    for part in book.parts:
+        root = roots[part.slug]
+        headings[part.slug] = check_headings(root, part, problems)
+        resolve_links(root, part, id_maps, files, problems)
+        images += collect_images(root, part, book.root, problems)
+    raise_if_any(problems)
+    return roots, headings, images, registry
+
+
+def finish(book: Book, roots, headings) -> tuple[Chapter, ...]:
+    """Serialise each enriched tree twice: HTML for print, XHTML for the EPUB."""
+    chapters = []
+    for part in book.parts:
+        root = roots[part.slug]
+        xhtml = serialise(root, xml=True)
+        chapters.append(Chapter(part, serialise(root, xml=False), xhtml, headings[part.slug]))
+    return tuple(chapters)

@@ -1,0 +1,60 @@
+"""Fonts for both outputs: locate the pip-installed faces and subset them for the EPUB."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from fontTools import subset
+
+from .errors import BuildError, Problem
+
+
+@dataclass(frozen=True)
+class FontFace:
+    family: str
+    weight: int
+    style: str
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def load_faces(styles: Path) -> tuple[FontFace, ...]:
+    """Read styles/fonts.yaml and find each face inside its installed package."""
+    spec = styles / "fonts.yaml"
+    faces = []
+    for family in yaml.safe_load(spec.read_text(encoding="utf-8")):
+        try:
+            base = resources.files(family["package"])
+        except ModuleNotFoundError:
+            raise BuildError([Problem(spec, None, "F001",
+                                      f"font package '{family['package']}' is not installed",
+                                      "run: python -m pip install -e '.[dev]'")]) from None
+        for face in family["faces"]:
+            path = Path(str(base / face["file"]))
+            if not path.is_file():
+                raise BuildError([Problem(spec, None, "F002", f"font file missing: {path}",
+                                          "reinstall the font package")])
+            faces.append(FontFace(family["family"], int(face["weight"]), face["style"], path))
+    return tuple(faces)
+
+
+def subset_font(face: FontFace, text: str) -> bytes:
+    """Keep only the glyphs the book needs (plus ASCII), with layout features intact."""
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = subset.load_font(str(face.path), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(set(text))) + "".join(map(chr, range(32, 127))))
+    subsetter.subset(font)
+    font.recalcTimestamp = False  # keep the EPUB byte-identical between builds
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()

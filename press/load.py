@@ -1,0 +1,247 @@
+"""Stage 1, load: read book.yaml, chapter front matter and glossary.yaml into a validated Book."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import yaml
+
+from .errors import Problem, raise_if_any
+from .model import Book, GlossaryEntry, Metadata, Original, Part
+
+BOOK_KEYS = {
+    "title": str, "creator": str, "language": str, "identifier": str, "date": str,
+    "rights": str, "subtitle": str, "slug": str, "publisher": str, "edition": str,
+    "description": str, "subjects": list, "trim": dict, "front": list, "chapters": list,
+    "back": list,
+}
+BOOK_REQUIRED = ("title", "creator", "language", "identifier", "date", "rights", "chapters")
+PART_KEYS = {"title": str, "short-title": str}
+ENTRY_KEYS = {"term": str, "variants": list, "definition": str, "see": list, "original": dict}
+LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+LENGTH = re.compile(r"^\d+(\.\d+)?(in|mm|cm|pt)$")
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(---|\.\.\.)[ \t]*(\n|\Z)", re.S)
+
+
+def slugify(text: str) -> str:
+    """A lower-case ASCII slug: 'Defense Summit' -> 'defense-summit'."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def read_text(path: Path, shown: Path, problems: list[Problem]) -> str | None:
+    """Read a UTF-8 file, turning a missing or undecodable file into a problem."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(shown, None, "M001", f"cannot read file: {exc.strerror}",
+                                "check that the file exists and is readable"))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(shown, line, "M002", "file is not valid UTF-8",
+                                "save the file with UTF-8 encoding"))
+        return None
+
+
+def parse_yaml(text: str, shown: Path, problems: list[Problem], first_line: int = 1):
+    """Parse YAML, returning (data, node) so keys can be traced to their lines."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.safe_load(text), node
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + first_line if mark else first_line
+        what = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(shown, line, "M003", f"invalid YAML: {what}",
+                                "fix the YAML syntax (indentation, colons, quotes)"))
+        return None, None
+
+
+def key_lines(node, first_line: int = 1) -> dict[str, int]:
+    """Map each top-level key of a YAML mapping node to its line number."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {k.value: k.start_mark.line + first_line for k, _ in node.value}
+
+
+def check_keys(data: dict, schema: dict, required, shown: Path, lines: dict, line0: int,
+               problems: list[Problem]) -> None:
+    """Report unknown keys, missing required keys and values of the wrong type."""
+    for key, value in data.items():
+        line = lines.get(str(key), line0)
+        if key not in schema:
+            known = ", ".join(sorted(schema))
+            problems.append(Problem(shown, line, "M004", f"unknown key '{key}'",
+                                    f"use one of: {known}"))
+        elif schema[key] is str and isinstance(value, (int, float)) or \
+                schema[key] is str and type(value).__name__ == "date":
+            data[key] = str(value)
+        elif not isinstance(value, schema[key]):
+            problems.append(Problem(shown, line, "M005",
+                                    f"'{key}' must be a {schema[key].__name__}",
+                                    "see the README for the expected form"))
+    for key in required:
+        if key not in data:
+            problems.append(Problem(shown, line0, "M006", f"missing required key '{key}'",
+                                    f"add '{key}:' to {shown.name}"))
+
+
+def load_book(manuscript: Path, project: Path | None = None) -> Book:
+    """Read and validate the whole manuscript; raise BuildError listing every problem."""
+    manuscript = manuscript.resolve()
+    project = (project or manuscript.parent).resolve()
+    problems: list[Problem] = []
+    config_path = manuscript / "book.yaml"
+    shown = _shown(config_path, project)
+    text = read_text(config_path, shown, problems)
+    data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
+    if text is not None and data is not None and not isinstance(data, dict):
+        problems.append(Problem(shown, 1, "M005", "book.yaml must be a mapping of keys",
+                                "write 'title: ...', 'chapters: [...]' and so on"))
+    raise_if_any(problems)
+    if data is None:
+        raise_if_any([Problem(shown, 1, "M006", "book.yaml is empty", "add the book's metadata")])
+    lines = key_lines(node)
+    check_keys(data, BOOK_KEYS, BOOK_REQUIRED, shown, lines, 1, problems)
+    raise_if_any(problems)
+    meta = _metadata(data, shown, lines, problems)
+    parts = _parts(data, manuscript, project, shown, lines, problems)
+    glossary, gpath = _glossary(manuscript, project, problems)
+    _unlisted_chapters(manuscript, data.get("chapters", []), project, problems)
+    raise_if_any(problems)
+    back = [str(x) for x in data.get("back", ["glossary"])]
+    return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back)
+
+
+def _shown(path: Path, project: Path) -> Path:
+    """A path as messages show it: relative to the project when inside it."""
+    try:
+        return path.resolve().relative_to(project)
+    except ValueError:
+        return path
+
+
+def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> Metadata:
+    lang = data["language"]
+    if not LANG_TAG.match(lang):
+        problems.append(Problem(shown, lines.get("language"), "M007",
+                                f"'{lang}' is not a valid language tag",
+                                "use a BCP 47 tag such as 'en' or 'en-GB'"))
+    trim = data.get("trim", {})
+    for key in set(trim) - {"width", "height"}:
+        problems.append(Problem(shown, lines.get("trim"), "M004", f"unknown key 'trim.{key}'",
+                                "use 'width' and 'height'"))
+    for key in ("width", "height"):
+        if key in trim and not LENGTH.match(str(trim[key])):
+            problems.append(Problem(shown, lines.get("trim"), "M008",
+                                    f"trim {key} '{trim[key]}' is not a length",
+                                    "write a number with a unit: 6in, 152mm, 15.2cm or 432pt"))
+    return Metadata(
+        title=data["title"], creator=data["creator"], language=lang,
+        identifier=data["identifier"], date=data["date"], rights=data["rights"],
+        slug=data.get("slug") or slugify(data["title"]), subtitle=data.get("subtitle", ""),
+        publisher=data.get("publisher", ""), edition=data.get("edition", ""),
+        description=str(data.get("description", "")).strip(),
+        subjects=tuple(str(s) for s in data.get("subjects", [])),
+        trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")))
+
+
+def _parts(data, manuscript, project, shown, lines, problems) -> list[Part]:
+    parts: list[Part] = []
+    number = 0
+    for kind, key in (("front", "front"), ("chapter", "chapters"), ("back", "back")):
+        for entry in data.get(key, []):
+            if kind == "back" and entry == "glossary":
+                continue
+            path = manuscript / str(entry)
+            if not path.is_file():
+                problems.append(Problem(shown, lines.get(key), "M009",
+                                        f"'{entry}' is listed under '{key}' but does not exist",
+                                        "create the file or remove it from the list"))
+                continue
+            number += kind == "chapter"
+            part = _read_part(path, kind, number if kind == "chapter" else None,
+                              project, problems)
+            if part:
+                parts.append(part)
+    return parts
+
+
+def _read_part(path: Path, kind: str, number, project: Path, problems) -> Part | None:
+    """Read one Markdown file and its front matter; blank the front matter in place."""
+    shown = _shown(path, project)
+    text = read_text(path, shown, problems)
+    if text is None:
+        return None
+    match = FRONT_MATTER.match(text)
+    if not match:
+        problems.append(Problem(shown, 1, "M010", "no YAML front matter",
+                                "start the file with ---, 'title: ...', ---"))
+        return None
+    meta, node = parse_yaml(match.group(1), shown, problems, first_line=2)
+    if not isinstance(meta, dict):
+        if meta is not None or node is None and not problems:
+            problems.append(Problem(shown, 2, "M005", "front matter must be a mapping",
+                                    "write 'title: ...'"))
+        return None
+    check_keys(meta, PART_KEYS, ("title",), shown, key_lines(node, 2), 1, problems)
+    body = text[match.end():]
+    if not body.strip():
+        problems.append(Problem(shown, 1, "M011", "the file has no text after its front matter",
+                                "write the chapter, or remove it from book.yaml"))
+    blanked = "\n" * text[: match.end()].count("\n") + body
+    slug = slugify(re.sub(r"^\d+[-_]", "", path.stem))
+    title = str(meta.get("title", path.stem))
+    return Part(kind, shown, slug, title, str(meta.get("short-title") or title), blanked, number)
+
+
+def _glossary(manuscript: Path, project: Path, problems):
+    path = manuscript / "glossary.yaml"
+    if not path.is_file():
+        return [], None
+    shown = _shown(path, project)
+    text = read_text(path, shown, problems)
+    data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
+    if data is None:
+        return [], shown
+    if not isinstance(data, list):
+        problems.append(Problem(shown, 1, "M005", "glossary.yaml must be a list of entries",
+                                "start each entry with '- term: ...'"))
+        return [], shown
+    return [e for e in (_entry(item, n, shown, problems)
+                        for item, n in zip(data, node.value)) if e], shown
+
+
+def _entry(item, node, shown: Path, problems) -> GlossaryEntry | None:
+    line = node.start_mark.line + 1
+    if not isinstance(item, dict):
+        problems.append(Problem(shown, line, "M005", "a glossary entry must be a mapping",
+                                "write '- term: ...' with 'definition: ...'"))
+        return None
+    check_keys(item, ENTRY_KEYS, ("term", "definition"), shown, key_lines(node), line, problems)
+    if "term" not in item:
+        return None
+    original = item.get("original")
+    if original is not None:
+        original = Original(str(original.get("text", "")), str(original.get("lang", "")),
+                            str(original.get("dir", "rtl" if original.get("lang") in
+                                             ("ar", "fa", "he", "ur") else "ltr")))
+    return GlossaryEntry(
+        term=item["term"], slug=slugify(item["term"]), line=line,
+        definition=str(item.get("definition") or "").strip(),
+        variants=tuple(str(v) for v in item.get("variants", []) or []),
+        see=tuple(str(s) for s in item.get("see", []) or []), original=original)
+
+
+def _unlisted_chapters(manuscript: Path, entries, project: Path, problems) -> None:
+    """A chapter file that book.yaml does not list would silently vanish from the book."""
+    listed = {(manuscript / str(e)).resolve() for e in entries}
+    for path in sorted((manuscript / "chapters").glob("*.md")):
+        if path.resolve() not in listed:
+            problems.append(Problem(_shown(path, project), None, "M012",
+                                    "chapter file is not listed in book.yaml",
+                                    "add it under 'chapters:' in book.yaml, or move it out of chapters/"))

@@ -1,0 +1,91 @@
+"""The book model: frozen records that flow forward through every stage."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What book.yaml says about the book as a whole."""
+
+    title: str
+    creator: str
+    language: str
+    identifier: str
+    date: str
+    rights: str
+    slug: str
+    subtitle: str = ""
+    publisher: str = ""
+    edition: str = ""
+    description: str = ""
+    subjects: tuple[str, ...] = ()
+    trim_width: str = "6in"
+    trim_height: str = "9in"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One Markdown file of the manuscript: a front-matter piece, a chapter or back matter."""
+
+    kind: str  # "front", "chapter" or "back"
+    path: Path  # relative to the project folder, for messages
+    slug: str
+    title: str
+    short_title: str
+    markdown: str  # the whole file, front matter blanked so line numbers stay true
+    number: int | None = None  # chapter number, None outside the body
+
+
+@dataclass(frozen=True)
+class Original:
+    """A term in its original script, with the language and direction it is written in."""
+
+    text: str
+    lang: str
+    dir: str
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    term: str
+    slug: str
+    definition: str  # Markdown
+    line: int
+    variants: tuple[str, ...] = ()
+    see: tuple[str, ...] = ()
+    original: Original | None = None
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything the manuscript says, validated, before anything is converted."""
+
+    root: Path  # the manuscript folder
+    meta: Metadata
+    parts: tuple[Part, ...]
+    glossary: tuple[GlossaryEntry, ...] = ()
+    glossary_path: Path | None = None
+    back_glossary: bool = True
+
+    @property
+    def chapters(self) -> tuple[Part, ...]:
+        return tuple(p for p in self.parts if p.kind == "chapter")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A part after conversion and enrichment: HTML ready for the templates."""
+
+    part: Part
+    html: str  # HTML serialisation, for the print document
+    xhtml: str  # XML serialisation, for the EPUB content document
+    headings: tuple[Heading, ...] = field(default_factory=tuple)

@@ -1,0 +1,74 @@
+"""Stage 5a, write the PDF: WeasyPrint lays out the print HTML, reading only project files."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+from .errors import BuildError, Problem
+
+
+class ConfinedFetcher(URLFetcher):
+    """Fetch only local files under the allowed folders: no network, no stray reads."""
+
+    def __init__(self, roots):
+        super().__init__(allowed_protocols={"file"}, fail_on_errors=True)
+        self.roots = tuple(Path(r).resolve() for r in roots)
+
+    def fetch(self, url, headers=None):
+        parsed = urlparse(url)
+        path = Path(unquote(parsed.path)).resolve()
+        if parsed.scheme != "file" or not any(path.is_relative_to(r) for r in self.roots):
+            raise FatalURLFetchingError(f"refused to fetch {url}: outside the project")
+        return super().fetch(url, headers)
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def weasyprint_warnings():
+    """Collect WeasyPrint's warnings so the build can report them instead of losing them."""
+    handler, logger = _Collect(), logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def layout(html: str, base: Path, roots, warnings: list[str]):
+    """Lay out the print document; return WeasyPrint's Document (pages, anchors)."""
+    with weasyprint_warnings() as messages:
+        try:
+            document = HTML(string=html, base_url=str(base) + "/",
+                            url_fetcher=ConfinedFetcher(roots)).render()
+        except FatalURLFetchingError as exc:
+            raise BuildError([Problem("print document", None, "W001", str(exc),
+                                      "reference only files inside the project")]) from exc
+    warnings.extend(messages)
+    return document
+
+
+def pdf_bytes(document, identifier: str) -> bytes:
+    """Serialise the laid-out document as a tagged PDF with a stable file identifier."""
+    return document.write_pdf(pdf_identifier=identifier.encode("utf-8"), pdf_tags=True)
+
+
+def anchor_pages(document) -> dict[str, int]:
+    """The page index (0-based) on which each id of the document lands."""
+    pages = {}
+    for index, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, index)
+    return pages

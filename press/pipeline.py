@@ -1,0 +1,120 @@
+"""The pipeline: the one place where the stages are chained, in the order they run."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import epub, pdf
+from .convert import convert_book, convert_definitions
+from .enrich import Image, enrich_book, finish
+from .fonts import FontFace, load_faces
+from .glossary import GlossaryItem, glossary_items
+from .load import load_book
+from .model import Book, Chapter
+from .render import render
+from .write import atomic_write
+
+PROJECT = Path(__file__).resolve().parent.parent
+TOC_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything both outputs need, gathered and validated before anything is written."""
+
+    book: Book
+    chapters: tuple[Chapter, ...]
+    glossary: tuple[GlossaryItem, ...]
+    images: tuple[Image, ...]
+    faces: tuple[FontFace, ...]
+    styles: Path
+
+
+def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
+    """load -> convert -> enrich: the shared front half of every build."""
+    book = load_book(manuscript)
+    log(f"load     {len(book.parts)} parts, {len(book.glossary)} glossary entries")
+    fragments = convert_book(book)
+    definitions = convert_definitions(book)
+    log(f"convert  {len(fragments)} parts through Pandoc")
+    roots, headings, images, _ = enrich_book(book, fragments)
+    items = glossary_items(book.glossary, definitions.get("__all__", ""))
+    chapters = finish(book, roots, headings)
+    log(f"enrich   {sum(len(c.headings) for c in chapters)} headings, {len(items)} terms")
+    return Prepared(book, chapters, items if book.back_glossary else (), tuple(images),
+                    load_faces(styles), styles)
+
+
+def context(p: Prepared) -> dict:
+    """What every template may use."""
+    return {"meta": p.book.meta, "chapters": p.chapters, "glossary": p.glossary,
+            "fonts": p.faces, "toc_depth": TOC_DEPTH}
+
+
+def build_pdf(p: Prepared, out: Path, log=print) -> Path:
+    """render print HTML -> WeasyPrint -> build/<slug>.pdf"""
+    html = render(p.styles, "print/book.html.j2", **context(p))
+    roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
+    warnings: list[str] = []
+    document = pdf.layout(html, p.styles / "css", roots, warnings)
+    for message in warnings:
+        log(f"warning  WeasyPrint: {message}")
+    target = out / f"{p.book.meta.slug}.pdf"
+    atomic_write(target, pdf.pdf_bytes(document, p.book.meta.identifier))
+    log(f"pdf      {len(document.pages)} pages -> {target}")
+    return target
+
+
+def build_epub(p: Prepared, out: Path, log=print) -> Path:
+    """render XHTML, package and nav -> zip -> build/<slug>.epub"""
+    ctx = {**context(p), "modified": epoch().strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "a11y": accessibility(p)}
+    items = epub.content_items(ctx, p.chapters, p.glossary, p.styles)
+    items += epub.support_items(ctx, items, p.faces, p.images, p.styles)
+    package = render(p.styles, "epub/package.opf.j2", **ctx, manifest=items)
+    container = render(p.styles, "epub/container.xml.j2")
+    data = epub.zip_epub(container.encode(), package.encode(), items, epoch().timetuple()[:6])
+    target = out / f"{p.book.meta.slug}.epub"
+    atomic_write(target, data)
+    log(f"epub     {len(items)} files -> {target}")
+    return target
+
+
+def accessibility(p: Prepared) -> dict:
+    """Accessibility claims derived from what the book contains."""
+    features = ["structuralNavigation", "tableOfContents", "readingOrder"]
+    if p.images:
+        features.append("alternativeText")
+    if p.glossary:
+        features.append("glossary")
+    modes = ["textual"] + (["visual"] if p.images else [])
+    summary = ("A text-only book with headings for each chapter and section, a navigable "
+               "table of contents and a linked glossary. Images, if any, have text alternatives."
+               if p.images else "A text-only book with headings for each chapter and section, "
+               "a navigable table of contents and a linked glossary.")
+    return {"access_modes": modes, "sufficient": ["textual"], "features": features,
+            "summary": summary}
+
+
+def epoch() -> datetime:
+    """Build time for dates inside the outputs: SOURCE_DATE_EPOCH, else a fixed date."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    seconds = int(value) if value and value.isdigit() else 946684800  # 2000-01-01
+    return datetime.fromtimestamp(max(seconds, 315532800), tz=timezone.utc)
+
+
+def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | None = None,
+          log=print) -> list[Path]:
+    """The whole pipeline for the chosen formats; nothing is written unless all is valid."""
+    started = time.perf_counter()
+    prepared = prepare(manuscript, styles or PROJECT / "styles", log)
+    outputs = []
+    if "pdf" in formats:
+        outputs.append(build_pdf(prepared, out, log))
+    if "epub" in formats:
+        outputs.append(build_epub(prepared, out, log))
+    log(f"done     in {time.perf_counter() - started:.2f} s")
+    return outputs
