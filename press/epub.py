@@ -96,7 +96,7 @@ def landmarks(chapters, glossary) -> list[dict]:
     return marks
 
 
-def support_items(ctx, items, faces, images, styles: Path) -> list[Item]:
+def support_items(ctx, items, faces, images, styles: Path, cache: Path | None = None) -> list[Item]:
     """Cover image, style sheets, subset fonts and the book's images."""
     text = "".join(i.data.decode("utf-8") for i in items)
     out = [Item("cover-image", "cover.svg", "image/svg+xml",
@@ -105,7 +105,7 @@ def support_items(ctx, items, faces, images, styles: Path) -> list[Item]:
                 render(styles, "epub/fonts.css.j2", fonts=faces).encode("utf-8")),
            Item("css-epub", "css/epub.css", "text/css", (styles / "css" / "epub.css").read_bytes())]
     for n, face in enumerate(faces, 1):
-        out.append(Item(f"font-{n}", f"fonts/{face.name}", "font/ttf", subset_font(face, text)))
+        out.append(Item(f"font-{n}", f"fonts/{face.name}", "font/ttf", subset_font(face, text, cache)))
     media = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
              ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
     for n, image in enumerate(sorted(set(images), key=lambda i: i.name), 1):

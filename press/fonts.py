@@ -1,6 +1,7 @@
 """Fonts for both outputs: locate the pip-installed faces and subset them for the EPUB."""
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from importlib import resources
@@ -44,15 +45,29 @@ def load_faces(styles: Path) -> tuple[FontFace, ...]:
     return tuple(faces)
 
 
-def subset_font(face: FontFace, text: str) -> bytes:
-    """Keep only the glyphs the book needs (plus ASCII), with layout features intact."""
+def subset_font(face: FontFace, text: str, cache: Path | None = None) -> bytes:
+    """Keep only the glyphs the book needs (plus ASCII); reuse an earlier identical subset."""
+    chars = "".join(sorted(set(text) | set(map(chr, range(32, 127)))))
+    key = hashlib.sha256(face.path.read_bytes() + chars.encode("utf-8", "surrogatepass"))
+    cached = cache / f"{face.path.stem}-{key.hexdigest()[:16]}.ttf" if cache else None
+    if cached and cached.is_file():
+        return cached.read_bytes()
+    data = _subset(face, chars)
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(data)
+    return data
+
+
+def _subset(face: FontFace, chars: str) -> bytes:
+    """Subset with fontTools, keeping every OpenType layout feature (ligatures, shaping)."""
     options = subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
     font = subset.load_font(str(face.path), options)
     subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(set(text))) + "".join(map(chr, range(32, 127))))
+    subsetter.populate(text=chars)
     subsetter.subset(font)
     font.recalcTimestamp = False  # keep the EPUB byte-identical between builds
     out = io.BytesIO()

@@ -70,13 +70,14 @@ def build_pdf(p: Prepared, out: Path, log=print) -> Path:
 
 def build_epub(p: Prepared, out: Path, log=print) -> Path:
     """render XHTML, package and nav -> zip -> build/<slug>.epub"""
-    ctx = {**context(p), "modified": epoch().strftime("%Y-%m-%dT%H:%M:%SZ"),
+    when = epoch(p.book.meta.date)
+    ctx = {**context(p), "modified": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
            "a11y": accessibility(p)}
     items = epub.content_items(ctx, p.chapters, p.glossary, p.styles)
-    items += epub.support_items(ctx, items, p.faces, p.images, p.styles)
+    items += epub.support_items(ctx, items, p.faces, p.images, p.styles, out / ".cache")
     package = render(p.styles, "epub/package.opf.j2", **ctx, manifest=items)
     container = render(p.styles, "epub/container.xml.j2")
-    data = epub.zip_epub(container.encode(), package.encode(), items, epoch().timetuple()[:6])
+    data = epub.zip_epub(container.encode(), package.encode(), items, when.timetuple()[:6])
     target = out / f"{p.book.meta.slug}.epub"
     atomic_write(target, data)
     log(f"epub     {len(items)} files -> {target}")
@@ -99,11 +100,14 @@ def accessibility(p: Prepared) -> dict:
             "summary": summary}
 
 
-def epoch() -> datetime:
-    """Build time for dates inside the outputs: SOURCE_DATE_EPOCH, else a fixed date."""
-    value = os.environ.get("SOURCE_DATE_EPOCH")
-    seconds = int(value) if value and value.isdigit() else 946684800  # 2000-01-01
-    return datetime.fromtimestamp(max(seconds, 315532800), tz=timezone.utc)
+def epoch(book_date: str) -> datetime:
+    """Time stamped into the outputs: SOURCE_DATE_EPOCH, else the book's date, never 'now'."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if value.isdigit():
+        when = datetime.fromtimestamp(int(value), tz=timezone.utc)
+    else:
+        when = datetime.fromisoformat(book_date[:10]).replace(tzinfo=timezone.utc)
+    return max(when, datetime(1980, 1, 1, tzinfo=timezone.utc))  # the zip format's floor
 
 
 def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | None = None,

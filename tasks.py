@@ -1,0 +1,85 @@
+"""Invoke tasks: a thin shell over the press package. `invoke --list` shows them all."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from invoke import task
+from invoke.exceptions import Exit
+
+ROOT = Path(__file__).resolve().parent
+MANUSCRIPT = ROOT / "manuscript"
+BUILD = ROOT / "build"
+
+
+def _run(step):
+    """Turn the library's BuildError into a readable message and a non-zero exit."""
+    from press.errors import BuildError
+
+    try:
+        return step()
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        count = sum(p.severity == "error" for p in error.problems)
+        raise Exit(f"build failed: {count} error(s); previous outputs in build/ were kept",
+                   code=1) from None
+
+
+def _build(manuscript, out, formats):
+    from press.pipeline import build as run_build
+
+    return _run(lambda: run_build(Path(manuscript), Path(out), formats))
+
+
+@task(help={"manuscript": "manuscript folder (default: manuscript/)",
+            "out": "output folder (default: build/)"})
+def build(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
+    """Build the PDF and the EPUB."""
+    _build(manuscript, out, ("pdf", "epub"))
+
+
+@task(help={"manuscript": "manuscript folder", "out": "output folder"})
+def pdf(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
+    """Build the print PDF only."""
+    _build(manuscript, out, ("pdf",))
+
+
+@task(help={"manuscript": "manuscript folder", "out": "output folder"})
+def epub(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
+    """Build the EPUB only."""
+    _build(manuscript, out, ("epub",))
+
+
+@task(help={"manuscript": "manuscript folder", "out": "output folder"})
+def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
+    """Build, then run EPUBCheck on the EPUB and structural checks on the PDF."""
+    from press.check import check_pdf, run_epubcheck
+
+    pdf_path, epub_path = _build(manuscript, out, ("pdf", "epub"))
+    report = _run(lambda: run_epubcheck(epub_path))
+    for line in report.errors + report.warnings:
+        print(f"epubcheck {line}")
+    print(f"epubcheck {len(report.errors)} errors, {len(report.warnings)} warnings")
+    pdf_problems = check_pdf(pdf_path)
+    for line in pdf_problems:
+        print(f"pdf       {line}")
+    print(f"pdf       {len(pdf_problems)} problems")
+    if not report.clean or pdf_problems:
+        raise Exit("check failed", code=1)
+
+
+@task
+def test(c):
+    """Run the test suite (unit and end-to-end)."""
+    c.run(f"{sys.executable} -m pytest", pty=False)
+
+
+@task
+def clean(c):
+    """Remove build/ and caches."""
+    shutil.rmtree(BUILD, ignore_errors=True)
+    for cache in ROOT.rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(ROOT / ".pytest_cache", ignore_errors=True)
