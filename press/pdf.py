@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -60,9 +61,18 @@ def layout(html: str, base: Path, roots, warnings: list[str]):
     return document
 
 
-def pdf_bytes(document, identifier: str) -> bytes:
+def pdf_bytes(document, identifier: str, epoch_seconds: int) -> bytes:
     """Serialise the laid-out document as a tagged PDF with a stable file identifier."""
-    return document.write_pdf(pdf_identifier=identifier.encode("utf-8"), pdf_tags=True)
+    # fontTools stamps subset fonts with SOURCE_DATE_EPOCH when set, with 'now' otherwise.
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch_seconds)
+    try:
+        return document.write_pdf(pdf_identifier=identifier.encode("utf-8"), pdf_tags=True)
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 def anchor_pages(document) -> dict[str, int]:

@@ -63,7 +63,8 @@ def build_pdf(p: Prepared, out: Path, log=print) -> Path:
     for message in warnings:
         log(f"warning  WeasyPrint: {message}")
     target = out / f"{p.book.meta.slug}.pdf"
-    atomic_write(target, pdf.pdf_bytes(document, p.book.meta.identifier))
+    seconds = int(epoch(p.book.meta.date).timestamp())
+    atomic_write(target, pdf.pdf_bytes(document, p.book.meta.identifier, seconds))
     log(f"pdf      {len(document.pages)} pages -> {target}")
     return target
 
