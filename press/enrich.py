@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import etree, html
 
-from .errors import Problem, raise_if_any
+from .errors import Problem
 from .model import Book, Chapter, Heading, Part
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -145,9 +145,8 @@ def collect_images(root, part: Part, manuscript: Path, problems: list[Problem]) 
     return images
 
 
-def enrich_book(book: Book, fragments: dict[str, str]):
-    """Run the passes over every part; return chapters ready to render and their images."""
-    problems: list[Problem] = []
+def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]):
+    """Run the passes over every part; return the trees, headings, images and id registry."""
     registry = IdRegistry(reserved=[p.slug for p in book.parts] + ["toc", "glossary"])
     roots = {p.slug: parse_fragment(fragments[p.slug]) for p in book.parts}
     id_maps = {p.slug: unique_ids(roots[p.slug], p, registry) for p in book.parts}
@@ -159,7 +158,6 @@ def enrich_book(book: Book, fragments: dict[str, str]):
         headings[part.slug] = check_headings(root, part, problems)
         resolve_links(root, part, id_maps, files, problems)
         images += collect_images(root, part, book.root, problems)
-    raise_if_any(problems)
     return roots, headings, images, registry
 
 

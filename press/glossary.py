@@ -1,10 +1,26 @@
-"""Stage 3b, enrich the glossary: definitions as HTML, cross-references between entries."""
+"""Stage 3b, enrich the glossary: find terms in the chapters, link them, lint the entries."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
-from .enrich import parse_fragment, serialise
-from .model import GlossaryEntry
+from lxml import html
+
+from .enrich import IdRegistry, line_of, parse_fragment, serialise
+from .errors import Problem
+from .model import Book, GlossaryEntry, Part
+
+# Never mark a term inside these: headings, links, code, and text the author opted out.
+SKIP_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre", "script", "style"}
+
+
+@dataclass(frozen=True)
+class Use:
+    """One occurrence of a term in the text: its anchor id and the part it is in."""
+
+    id: str
+    part: Part
+    linked: bool
 
 
 @dataclass(frozen=True)
@@ -22,13 +38,167 @@ class GlossaryItem:
     definition_html: str
     definition_xhtml: str
     see: tuple[SeeRef, ...] = ()
+    uses: tuple[Use, ...] = ()
+    pages: tuple = ()  # print back-references as page ranges, known once laid out
+
+    def uses_by_part(self) -> list[tuple[Part, list[Use]]]:
+        groups: dict[str, tuple[Part, list[Use]]] = {}
+        for use in self.uses:
+            groups.setdefault(use.part.slug, (use.part, []))[1].append(use)
+        return list(groups.values())
 
 
 def entry_id(entry: GlossaryEntry) -> str:
     return f"gl-{entry.slug}"
 
 
-def glossary_items(entries, definitions_html: str) -> tuple[GlossaryItem, ...]:
+def forms(entry: GlossaryEntry) -> tuple[str, ...]:
+    return (entry.term, *entry.variants)
+
+
+def matcher(entries) -> tuple[re.Pattern | None, dict[str, GlossaryEntry]]:
+    """One regex over every form, longest first, whole words, any case, any spacing."""
+    by_form = {f.lower(): e for e in entries for f in forms(e)}
+    if not by_form:
+        return None, by_form
+    ordered = sorted(by_form, key=len, reverse=True)
+    alternatives = "|".join(r"\s+".join(map(re.escape, f.split())) for f in ordered)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I), by_form
+
+
+class Marker:
+    """Wraps term occurrences of one book; the first in each chapter becomes a link."""
+
+    def __init__(self, book: Book, registry: IdRegistry, problems: list[Problem]):
+        self.pattern, self.by_form = matcher(book.glossary)
+        self.by_term = {e.term.lower(): e for e in book.glossary}
+        self.registry, self.problems = registry, problems
+        self.uses: dict[str, list[Use]] = {e.slug: [] for e in book.glossary}
+
+    def mark_part(self, root, part: Part) -> None:
+        self.part, self.linked = part, set()
+        self._explicit(root)
+        self._walk(root)
+        for span in list(root.iter("span")):
+            if "noterm" in span.get("class", "").split():
+                span.drop_tag()
+
+    def _explicit(self, root) -> None:
+        """Author-marked terms: [allies]{.term key="strategic alliance"}."""
+        for span in list(root.iter("span")):
+            if "term" not in span.get("class", "").split():
+                continue
+            key = (span.get("data-key") or span.text_content()).strip()
+            entry = self.by_term.get(key.lower()) or self.by_form.get(key.lower())
+            if entry is None:
+                self.problems.append(Problem(
+                    self.part.path, line_of(span), "G002",
+                    f"glossary key '{key}' names no entry",
+                    "use the exact term of an entry in glossary.yaml, or add the entry"))
+                span.drop_tag()
+                continue
+            inside_link = any(a.tag == "a" for a in span.iterancestors())
+            new = self._wrap(entry, line_of(span), allow_link=not inside_link)
+            new.text, new.tail = span.text, span.tail
+            new.extend(list(span))
+            span.getparent().replace(span, new)
+
+    def _walk(self, el) -> None:
+        if el.tag in SKIP_TAGS or "noterm" in el.get("class", "").split() \
+                or el.get("data-term"):
+            return
+        for child in list(el):
+            self._walk(child)
+            if child.tail:
+                self._split(el, child, child.tail)
+        if el.text:
+            self._split(el, None, el.text)
+
+    def _split(self, parent, after, text: str) -> None:
+        """Replace a run of text with text and term elements, in place."""
+        pieces, last = [], 0
+        for match in self.pattern.finditer(text) if self.pattern else ():
+            entry = self.by_form[re.sub(r"\s+", " ", match.group(0).lower())]
+            node = self._wrap(entry, line_of(parent))
+            node.text = match.group(0)
+            pieces.append((text[last:match.start()], node))
+            last = match.end()
+        if not pieces:
+            return
+        head = pieces[0][0]
+        nodes = [node for _, node in pieces]
+        for (_, node), (gap, _) in zip(pieces, pieces[1:] + [(text[last:], None)]):
+            node.tail = gap
+        if after is None:
+            parent.text = head
+            for i, node in enumerate(nodes):
+                parent.insert(i, node)
+        else:
+            after.tail = head
+            index = parent.index(after)
+            for i, node in enumerate(nodes, 1):
+                parent.insert(index + i, node)
+
+    def _wrap(self, entry: GlossaryEntry, line, allow_link: bool = True):
+        """A link for the first use in this part, a plain anchor for the others."""
+        first = allow_link and entry.slug not in self.linked
+        if first:
+            self.linked.add(entry.slug)
+        use_id = self.registry.claim(f"t-{entry.slug}-{len(self.uses[entry.slug]) + 1}", "t")
+        self.uses[entry.slug].append(Use(use_id, self.part, first))
+        if first:
+            node = html.Element("a", {"class": "term", "href": f"#{entry_id(entry)}",
+                                      "data-epub-type": "glossref", "id": use_id})
+        else:
+            node = html.Element("span", {"class": "term-use", "id": use_id})
+        node.set("data-term", entry.slug)
+        if line:
+            node.set("data-line", str(line))
+        return node
+
+
+def mark_terms(book: Book, roots: dict, registry: IdRegistry, problems: list[Problem]):
+    """Mark glossary terms in every chapter; return each entry's uses in reading order."""
+    marker = Marker(book, registry, problems)
+    for part in book.chapters:
+        marker.mark_part(roots[part.slug], part)
+    for root in roots.values():
+        for el in root.iter():
+            el.attrib.pop("data-term", None) if isinstance(el.tag, str) else None
+    return marker.uses
+
+
+def lint_glossary(book: Book, uses: dict[str, list]) -> list[Problem]:
+    """Every glossary problem at once: unused, duplicated, dangling or empty entries."""
+    problems, seen = [], {}
+    path = book.glossary_path
+    for entry in book.glossary:
+        for form in forms(entry):
+            other = seen.setdefault(form.lower(), entry)
+            if other is not entry or forms(entry).count(form) > 1:
+                problems.append(Problem(path, entry.line, "G003",
+                                        f"'{form}' appears in more than one place "
+                                        f"(also under '{other.term}', line {other.line})",
+                                        "keep each term and variant in one entry only"))
+        if not entry.definition.strip():
+            problems.append(Problem(path, entry.line, "G005",
+                                    f"entry '{entry.term}' has an empty definition",
+                                    "write a definition under 'definition:'"))
+        known = {e.term.lower() for e in book.glossary}
+        for target in entry.see:
+            if target.lower() not in known:
+                problems.append(Problem(path, entry.line, "G004",
+                                        f"'see also' names a missing entry '{target}'",
+                                        "name an existing term exactly, or add that entry"))
+        if not uses.get(entry.slug):
+            problems.append(Problem(path, entry.line, "G001",
+                                    f"term '{entry.term}' is never used in the chapters",
+                                    "use it in the text, add the form used as a variant, "
+                                    "or remove the entry"))
+    return problems
+
+
+def glossary_items(entries, definitions_html: str, uses: dict) -> tuple[GlossaryItem, ...]:
     """Alphabetical items with their definitions split back out of the single Pandoc run."""
     root = parse_fragment(definitions_html)
     blocks = {div.get("id"): div for div in root.iter("div") if div.get("id")}
@@ -39,5 +209,47 @@ def glossary_items(entries, definitions_html: str) -> tuple[GlossaryItem, ...]:
         xhtml = serialise(block, xml=True)
         see = tuple(SeeRef(by_term[s.lower()], entry_id(by_term[s.lower()]))
                     for s in entry.see if s.lower() in by_term)
-        items.append(GlossaryItem(entry, entry_id(entry), serialise(block, xml=False), xhtml, see))
+        items.append(GlossaryItem(entry, entry_id(entry), serialise(block, xml=False), xhtml,
+                                  see, tuple(uses.get(entry.slug, ()))))
     return tuple(items)
+
+
+def page_ranges(pages: list[tuple[int, str, str]]) -> list[tuple[str, str, str | None, str | None]]:
+    """[(number, label, target id)] -> ranges: '3, 7–9'; each end links to its page."""
+    ranges, run = [], []
+    for number, label, target in sorted(set(pages)):
+        if run and number == run[-1][0]:
+            continue
+        if run and number != run[-1][0] + 1:
+            ranges.append(run)
+            run = []
+        run.append((number, label, target))
+    if run:
+        ranges.append(run)
+    return [(r[0][1], r[0][2], r[-1][1] if len(r) > 1 else None, r[-1][2] if len(r) > 1 else None)
+            for r in ranges]
+
+
+def roman(number: int) -> str:
+    numerals = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+    out = ""
+    for value, letters in numerals:
+        while number >= value:
+            out, number = out + letters, number - value
+    return out
+
+
+def folio(index: int, body_start: int) -> str:
+    """The printed page number of a 0-based page index, as print.css numbers pages."""
+    return str(index - body_start + 1) if index >= body_start else roman(index + 1)
+
+
+def with_pages(items, pages: dict[str, int], body_start: int) -> tuple[GlossaryItem, ...]:
+    """Fill each item's print back-references from where its uses landed in the layout."""
+    out = []
+    for item in items:
+        found = [(pages[u.id], folio(pages[u.id], body_start), u.id)
+                 for u in item.uses if u.id in pages]
+        out.append(replace(item, pages=tuple(page_ranges(found))))
+    return tuple(out)

@@ -11,7 +11,8 @@ from . import epub, pdf
 from .convert import convert_book, convert_definitions
 from .enrich import Image, enrich_book, finish
 from .fonts import FontFace, load_faces
-from .glossary import GlossaryItem, glossary_items
+from .errors import Problem, raise_if_any
+from .glossary import GlossaryItem, glossary_items, lint_glossary, mark_terms, with_pages
 from .load import load_book
 from .model import Book, Chapter
 from .render import render
@@ -40,10 +41,16 @@ def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     fragments = convert_book(book)
     definitions = convert_definitions(book)
     log(f"convert  {len(fragments)} parts through Pandoc")
-    roots, headings, images, _ = enrich_book(book, fragments)
-    items = glossary_items(book.glossary, definitions.get("__all__", ""))
+    problems: list[Problem] = []
+    roots, headings, images, registry = enrich_book(book, fragments, problems)
+    uses = mark_terms(book, roots, registry, problems)
+    problems += lint_glossary(book, uses)
+    raise_if_any(problems)
+    items = glossary_items(book.glossary, definitions.get("__all__", ""), uses)
     chapters = finish(book, roots, headings)
-    log(f"enrich   {sum(len(c.headings) for c in chapters)} headings, {len(items)} terms")
+    linked = sum(u.linked for us in uses.values() for u in us)
+    log(f"enrich   {sum(len(c.headings) for c in chapters)} headings; {len(items)} glossary "
+        f"terms, {linked} linked of {sum(map(len, uses.values()))} uses")
     return Prepared(book, chapters, items if book.back_glossary else (), tuple(images),
                     load_faces(styles), styles)
 
@@ -54,12 +61,30 @@ def context(p: Prepared) -> dict:
             "fonts": p.faces, "toc_depth": TOC_DEPTH}
 
 
+def layout_print(p: Prepared, log=print):
+    """Lay out the print edition until the glossary's page references are true.
+
+    The glossary comes last, so its page numbers cannot move the pages they point
+    to: a first layout finds the pages, a second prints them (and is checked).
+    """
+    roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
+    items, warnings = p.glossary, []
+    for attempt in range(3):
+        html = render(p.styles, "print/book.html.j2", **{**context(p), "glossary": items})
+        warnings.clear()
+        document = pdf.layout(html, p.styles / "css", roots, warnings)
+        pages = pdf.anchor_pages(document)
+        body = next((c.part.slug for c in p.chapters if c.part.kind == "chapter"), None)
+        placed = with_pages(p.glossary, pages, pages.get(body, 0))
+        if placed == items:
+            return document, warnings
+        items = placed
+    raise RuntimeError("glossary page references did not settle after three layouts")
+
+
 def build_pdf(p: Prepared, out: Path, log=print) -> Path:
     """render print HTML -> WeasyPrint -> build/<slug>.pdf"""
-    html = render(p.styles, "print/book.html.j2", **context(p))
-    roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
-    warnings: list[str] = []
-    document = pdf.layout(html, p.styles / "css", roots, warnings)
+    document, warnings = layout_print(p, log)
     for message in warnings:
         log(f"warning  WeasyPrint: {message}")
     target = out / f"{p.book.meta.slug}.pdf"
