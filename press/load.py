@@ -30,6 +30,14 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
+def smarten(text: str) -> str:
+    """Typographic quotes for titles, which do not pass through Pandoc's smart extension."""
+    text = re.sub(r"(\w)'", "\\1\u2019", text)
+    text = re.sub(r"'(?=\w)", "\u2018", text).replace("'", "\u2019")
+    text = re.sub(r'"(?=\w)', "\u201c", text)
+    return text.replace('"', "\u201d")
+
+
 def read_text(path: Path, shown: Path, problems: list[Problem]) -> str | None:
     """Read a UTF-8 file, turning a missing or undecodable file into a problem."""
     try:
@@ -195,8 +203,9 @@ def _read_part(path: Path, kind: str, number, project: Path, problems) -> Part |
                                 "write the chapter, or remove it from book.yaml"))
     blanked = "\n" * text[: match.end()].count("\n") + body
     slug = slugify(re.sub(r"^\d+[-_]", "", path.stem))
-    title = str(meta.get("title", path.stem))
-    return Part(kind, shown, slug, title, str(meta.get("short-title") or title), blanked, number)
+    title = smarten(str(meta.get("title", path.stem)))
+    short = smarten(str(meta.get("short-title") or title))
+    return Part(kind, shown, slug, title, short, blanked, number)
 
 
 def _glossary(manuscript: Path, project: Path, problems):
