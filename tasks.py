@@ -52,11 +52,23 @@ def epub(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     _build(manuscript, out, ("epub",))
 
 
+@task(help={"manuscript": "manuscript folder"})
+def lint(c, manuscript=str(MANUSCRIPT)):
+    """Check the manuscript and glossary without writing anything; list every problem."""
+    from press.pipeline import PROJECT, prepare
+
+    prepared = _run(lambda: prepare(Path(manuscript), PROJECT / "styles", log=lambda *a: None))
+    uses = sum(len(item.uses) for item in prepared.glossary)
+    print(f"lint     no problems: {len(prepared.chapters)} parts, "
+          f"{len(prepared.glossary)} glossary entries used {uses} times")
+
+
 @task(help={"manuscript": "manuscript folder", "out": "output folder"})
 def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
-    """Build, then run EPUBCheck on the EPUB and structural checks on the PDF."""
+    """Lint, build, then run EPUBCheck on the EPUB and structural checks on the PDF."""
     from press.check import check_pdf, run_epubcheck
 
+    lint(c, manuscript)
     pdf_path, epub_path = _build(manuscript, out, ("pdf", "epub"))
     report = _run(lambda: run_epubcheck(epub_path))
     for line in report.errors + report.warnings:

@@ -115,7 +115,8 @@ def load_book(manuscript: Path, project: Path | None = None) -> Book:
         raise_if_any([Problem(shown, 1, "M006", "book.yaml is empty", "add the book's metadata")])
     lines = key_lines(node)
     check_keys(data, BOOK_KEYS, BOOK_REQUIRED, shown, lines, 1, problems)
-    raise_if_any(problems)
+    if any(p.code in ("M005", "M006") for p in problems):
+        raise_if_any(problems)  # without the required keys, nothing further can be checked
     meta = _metadata(data, shown, lines, problems)
     parts = _parts(data, manuscript, project, shown, lines, problems)
     glossary, gpath = _glossary(manuscript, project, problems)
