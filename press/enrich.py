@@ -140,14 +140,20 @@ def collect_images(root, part: Part, manuscript: Path, problems: list[Problem]) 
             problems.append(Problem(part.path, line, "M019", f"image '{src}' not found",
                                     "check the file name under manuscript/images/"))
         else:
-            images.append(Image(path, "images/" + path.name))
-            img.set("src", "images/" + path.name)
+            name = path.relative_to(manuscript).as_posix()  # distinct for distinct files
+            images.append(Image(path, name))
+            img.set("src", name)
     return images
 
 
 def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]):
     """Run the passes over every part; return the trees, headings, images and id registry."""
-    registry = IdRegistry(reserved=[p.slug for p in book.parts] + ["toc", "glossary"])
+    # Ids the templates give to the book's own furniture, which headings must not take.
+    furniture = ["toc", "toc-title", "glossary", "glossary-title", "title-page", "copyright",
+                 "cover", "landmarks", "landmarks-title", "footnotes"]
+    furniture += [f"{p.slug}-title" for p in book.parts]
+    furniture += [f"gl-{e.slug}" for e in book.glossary]
+    registry = IdRegistry(reserved=[p.slug for p in book.parts] + furniture)
     roots = {p.slug: parse_fragment(fragments[p.slug]) for p in book.parts}
     id_maps = {p.slug: unique_ids(roots[p.slug], p, registry) for p in book.parts}
     files = {p.path.name: p.slug for p in book.parts}

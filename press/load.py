@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
@@ -85,9 +86,12 @@ def check_keys(data: dict, schema: dict, required, shown: Path, lines: dict, lin
             known = ", ".join(sorted(schema))
             problems.append(Problem(shown, line, "M004", f"unknown key '{key}'",
                                     f"use one of: {known}"))
-        elif schema[key] is str and isinstance(value, (int, float)) or \
-                schema[key] is str and type(value).__name__ == "date":
-            data[key] = str(value)
+        elif schema[key] is str and isinstance(value, bool):
+            problems.append(Problem(shown, line, "M005",
+                                    f"'{key}' was read as {str(value).lower()}, not as text",
+                                    f"quote the value: {key}: \"...\""))
+        elif schema[key] is str and isinstance(value, (int, float, date, datetime)):
+            data[key] = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
         elif not isinstance(value, schema[key]):
             problems.append(Problem(shown, line, "M005",
                                     f"'{key}' must be a {schema[key].__name__}",
@@ -140,6 +144,12 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
         problems.append(Problem(shown, lines.get("language"), "M007",
                                 f"'{lang}' is not a valid language tag",
                                 "use a BCP 47 tag such as 'en' or 'en-GB'"))
+    try:
+        datetime.fromisoformat(str(data["date"])[:10])
+    except ValueError:
+        problems.append(Problem(shown, lines.get("date"), "M020",
+                                f"date '{data['date']}' is not a date",
+                                "write the publication date as YYYY-MM-DD"))
     trim = data.get("trim", {})
     for key in set(trim) - {"width", "height"}:
         problems.append(Problem(shown, lines.get("trim"), "M004", f"unknown key 'trim.{key}'",
@@ -172,6 +182,12 @@ def _parts(data, manuscript, project, shown, lines, problems) -> list[Part]:
                                         f"'{entry}' is listed under '{key}' but does not exist",
                                         "create the file or remove it from the list"))
                 continue
+            if any(p.path == _shown(path, project) for p in parts) or \
+                    any(p.slug == slugify(re.sub(r"^\d+[-_]", "", path.stem)) for p in parts):
+                problems.append(Problem(shown, lines.get(key), "M021",
+                                        f"'{entry}' is listed twice or shares its name with "
+                                        "another part", "give every file a distinct name"))
+                continue
             number += kind == "chapter"
             part = _read_part(path, kind, number if kind == "chapter" else None,
                               project, problems)
@@ -193,7 +209,7 @@ def _read_part(path: Path, kind: str, number, project: Path, problems) -> Part |
         return None
     meta, node = parse_yaml(match.group(1), shown, problems, first_line=2)
     if not isinstance(meta, dict):
-        if meta is not None or node is None and not problems:
+        if node is not None or meta is None and match.group(1).strip() == "":
             problems.append(Problem(shown, 2, "M005", "front matter must be a mapping",
                                     "write 'title: ...'"))
         return None

@@ -70,9 +70,11 @@ def layout_print(p: Prepared, log=print):
     roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
     items, warnings = p.glossary, []
     for attempt in range(3):
-        html = render(p.styles, "print/book.html.j2", **{**context(p), "glossary": items})
+        html = render(p.styles, "print/book.html.j2", **{**context(p), "glossary": items},
+                      print_css=(p.styles / "css" / "print.css").as_uri())
         warnings.clear()
-        document = pdf.layout(html, p.styles / "css", roots, warnings)
+        # Relative paths in the text (images) resolve against the manuscript folder.
+        document = pdf.layout(html, p.book.root, roots, warnings)
         pages = pdf.anchor_pages(document)
         body = next((c.part.slug for c in p.chapters if c.part.kind == "chapter"), None)
         placed = with_pages(p.glossary, pages, pages.get(body, 0))
