@@ -215,6 +215,12 @@ def test_each_use_anchor_sits_on_a_page_that_shows_the_term(reader, pages):
             assert any(f.lower() in text for f in forms[match.group(1)]), name
 
 
+def test_two_builds_are_byte_identical(primer, tmp_path):
+    again = build(PROJECT / "manuscript", tmp_path, log=lambda *a: None)
+    for first, second in zip(primer, again):
+        assert first.read_bytes() == second.read_bytes(), first.name
+
+
 # ---------------------------------------------------------------- EPUB
 
 @pytest.fixture(scope="module")
