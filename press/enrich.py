@@ -49,7 +49,8 @@ def serialise(root, xml: bool) -> str:
                   for child in root)
     text = _escape(root.text or "") + out
     # lxml cannot name an attribute epub:type in an HTML tree; it travels as data-epub-type.
-    return text.replace(' data-epub-type="', ' epub:type="') if xml else text
+    # Rewrite it only inside tags: a '<' in text content is always escaped as &lt;.
+    return re.sub(r'(<[a-z][^<>]*?) data-epub-type="', r'\1 epub:type="', text) if xml else text
 
 
 def _escape(text: str) -> str:

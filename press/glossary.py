@@ -163,8 +163,8 @@ def mark_terms(book: Book, roots: dict, registry: IdRegistry, problems: list[Pro
     for part in book.chapters:
         marker.mark_part(roots[part.slug], part)
     for root in roots.values():
-        for el in root.iter():
-            el.attrib.pop("data-term", None) if isinstance(el.tag, str) else None
+        for el in root.iter("a", "span"):
+            el.attrib.pop("data-term", None)  # only needed while marking
     return marker.uses
 
 
@@ -172,6 +172,7 @@ def lint_glossary(book: Book, uses: dict[str, list]) -> list[Problem]:
     """Every glossary problem at once: unused, duplicated, dangling or empty entries."""
     problems, seen = [], {}
     path = book.glossary_path
+    known = {e.term.lower() for e in book.glossary}
     for entry in book.glossary:
         for form in forms(entry):
             other = seen.setdefault(form.lower(), entry)
@@ -184,7 +185,6 @@ def lint_glossary(book: Book, uses: dict[str, list]) -> list[Problem]:
             problems.append(Problem(path, entry.line, "G005",
                                     f"entry '{entry.term}' has an empty definition",
                                     "write a definition under 'definition:'"))
-        known = {e.term.lower() for e in book.glossary}
         for target in entry.see:
             if target.lower() not in known:
                 problems.append(Problem(path, entry.line, "G004",

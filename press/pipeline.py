@@ -61,7 +61,7 @@ def context(p: Prepared) -> dict:
             "fonts": p.faces, "toc_depth": TOC_DEPTH}
 
 
-def layout_print(p: Prepared, log=print):
+def layout_print(p: Prepared):
     """Lay out the print edition until the glossary's page references are true.
 
     The glossary comes last, so its page numbers cannot move the pages they point
@@ -86,7 +86,7 @@ def layout_print(p: Prepared, log=print):
 
 def build_pdf(p: Prepared, out: Path, log=print) -> Path:
     """render print HTML -> WeasyPrint -> build/<slug>.pdf"""
-    document, warnings = layout_print(p, log)
+    document, warnings = layout_print(p)
     for message in warnings:
         log(f"warning  WeasyPrint: {message}")
     target = out / f"{p.book.meta.slug}.pdf"

@@ -1,5 +1,6 @@
--- Keep Pandoc's source positions on blocks only: the per-word wrapper spans that
--- +sourcepos adds would split raw inline HTML and bloat the output.
+-- Drop the per-word wrapper spans that +sourcepos adds: they would split raw inline
+-- HTML and bloat the output. Block positions stay (the writer may also copy a block's
+-- position onto its first inline element; enrich treats every position alike).
 function Span(el)
   if el.attributes["wrapper"] then
     return el.content
