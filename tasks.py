@@ -65,20 +65,25 @@ def lint(c, manuscript=str(MANUSCRIPT)):
 
 @task(help={"manuscript": "manuscript folder", "out": "output folder"})
 def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
-    """Lint, build, then run EPUBCheck on the EPUB and structural checks on the PDF."""
-    from press.check import check_pdf, run_epubcheck
+    """Lint, build, then EPUBCheck and DAISY Ace on the EPUB, structural checks on the PDF."""
+    from press.check import check_pdf, run_ace, run_epubcheck
 
     lint(c, manuscript)
     pdf_path, epub_path = _build(manuscript, out, ("pdf", "epub"))
-    report = _run(lambda: run_epubcheck(epub_path))
+    sources = Path(out) / ".cache" / f"{epub_path.stem}.sources.json"
+    report = _run(lambda: run_epubcheck(epub_path, sources))
     for line in report.errors + report.warnings:
         print(f"epubcheck {line}")
     print(f"epubcheck {len(report.errors)} errors, {len(report.warnings)} warnings")
+    ace = _run(lambda: run_ace(epub_path, sources))
+    for problem in ace.violations:
+        print(f"ace       {problem}")
+    print(f"ace       {len(ace.violations)} violations ({ace.outcome})")
     pdf_problems = check_pdf(pdf_path)
     for line in pdf_problems:
         print(f"pdf       {line}")
     print(f"pdf       {len(pdf_problems)} problems")
-    if not report.clean or pdf_problems:
+    if not report.clean or ace.violations or pdf_problems:
         raise Exit("check failed", code=1)
 
 

@@ -41,10 +41,15 @@ def line_of(el) -> int | None:
 
 
 def serialise(root, xml: bool) -> str:
-    """The children of root as HTML (print) or XHTML (EPUB) text, without data-line."""
-    for el in root.iter():
-        if isinstance(el.tag, str):
-            el.attrib.pop("data-line", None)
+    """The children of root as HTML (print) or XHTML (EPUB) text.
+
+    The XHTML keeps data-line: the EPUB stage turns it into a map from each output line
+    to its Markdown line (for validators' findings), then removes it.
+    """
+    if not xml:
+        for el in root.iter():
+            if isinstance(el.tag, str):
+                el.attrib.pop("data-line", None)
     out = "".join(etree.tostring(child, encoding=str, method="xml" if xml else "html")
                   for child in root)
     text = _escape(root.text or "") + out
@@ -151,7 +156,8 @@ def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]):
     """Run the passes over every part; return the trees, headings, images and id registry."""
     # Ids the templates give to the book's own furniture, which headings must not take.
     furniture = ["toc", "toc-title", "glossary", "glossary-title", "title-page", "copyright",
-                 "cover", "landmarks", "landmarks-title", "footnotes"]
+                 "cover", "landmarks", "landmarks-title", "footnotes", "page-list",
+                 "page-list-title"]
     furniture += [f"{p.slug}-title" for p in book.parts]
     furniture += [f"gl-{e.slug}" for e in book.glossary]
     registry = IdRegistry(reserved=[p.slug for p in book.parts] + furniture)
@@ -168,11 +174,36 @@ def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]):
     return roots, headings, images, registry
 
 
+# Blocks that can hold text where a printed page may begin (see press/pagelist.py).
+KEYED = {"p", "li", "dt", "dd", "blockquote", "pre", "figcaption", "td", "th", "caption",
+         "div", "section", "aside", "figure", "header", "footer", *HEADINGS}
+
+
+def key_blocks(root, prefix: str) -> None:
+    """Give each text block a key both editions share: data-b="<part>.<n>"."""
+    blocks = (el for el in root.iter() if isinstance(el.tag, str) and el.tag in KEYED)
+    for n, el in enumerate(blocks):
+        el.set("data-b", f"{prefix}.{n}")
+
+
+NOTE_TYPES = {"footnote-ref": "noteref", "footnote-back": "backlink", "footnotes": "endnotes"}
+
+
+def note_semantics(root) -> None:
+    """Name Pandoc's end notes for reading systems too (Pandoc already sets the ARIA roles)."""
+    for el in root.iter("a", "section"):
+        for cls in el.get("class", "").split():
+            if cls in NOTE_TYPES:
+                el.set("data-epub-type", NOTE_TYPES[cls])
+
+
 def finish(book: Book, roots, headings) -> tuple[Chapter, ...]:
     """Serialise each enriched tree twice: HTML for print, XHTML for the EPUB."""
     chapters = []
     for part in book.parts:
         root = roots[part.slug]
+        note_semantics(root)
+        key_blocks(root, part.slug)
         xhtml = serialise(root, xml=True)
         chapters.append(Chapter(part, serialise(root, xml=False), xhtml, headings[part.slug]))
     return tuple(chapters)

@@ -7,6 +7,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lxml import etree
+
+from . import pagelist
 from .fonts import subset_font
 from .render import render
 
@@ -46,26 +49,68 @@ def part_files(chapters, glossary) -> dict[str, str]:
     return files
 
 
-def content_items(ctx, chapters, glossary, styles: Path) -> list[Item]:
-    """The XHTML documents in reading order, each rendered from its template."""
+def content_items(ctx, chapters, glossary, styles: Path, starts=()) -> tuple[list[Item], dict]:
+    """The XHTML documents in reading order, the print edition's page breaks marked in them.
+
+    Returns the items and, for each file, the Markdown line of each of its lines.
+    """
     files = part_files(chapters, glossary)
+    texts: dict[str, tuple[str, str]] = {}  # href -> (id, text), in reading order
 
     def doc(id_, template, href, **extra):
-        text = render(styles, f"epub/{template}", **ctx, **extra)
-        return Item(id_, href, XHTML, text.encode("utf-8"), in_spine=True)
+        texts[href] = (id_, render(styles, f"epub/{template}", **ctx, **extra))
 
-    items = [doc("cover", "cover.xhtml.j2", "cover.xhtml"),
-             doc("titlepage", "titlepage.xhtml.j2", "titlepage.xhtml"),
-             doc("copyright", "copyright.xhtml.j2", "copyright.xhtml")]
+    nav = {"toc": toc_entries(chapters, glossary, files), "landmarks": landmarks(chapters, glossary)}
+    doc("cover", "cover.xhtml.j2", "cover.xhtml")
+    doc("titlepage", "titlepage.xhtml.j2", "titlepage.xhtml")
+    doc("copyright", "copyright.xhtml.j2", "copyright.xhtml")
+    doc("nav", "nav.xhtml.j2", "nav.xhtml", **nav, page_list=())
     for chapter in chapters:
-        items.append(doc(chapter.part.slug, "part.xhtml.j2", files[chapter.part.slug],
-                         chapter=chapter, body=retarget(chapter.xhtml, files)))
+        doc(chapter.part.slug, "part.xhtml.j2", files[chapter.part.slug],
+            chapter=chapter, body=retarget(chapter.xhtml, files))
     if glossary:
-        items.append(doc("glossary", "glossary.xhtml.j2", "glossary.xhtml"))
-    nav = doc("nav", "nav.xhtml.j2", "nav.xhtml", toc=toc_entries(chapters, glossary, files),
-              landmarks=landmarks(chapters, glossary))
-    items.insert(3, Item(nav.id, nav.href, XHTML, nav.data, "nav", True))
-    return items
+        doc("glossary", "glossary.xhtml.j2", "glossary.xhtml")
+    markers = pagelist.plan(list(starts), keyed_files(texts))
+    if markers:
+        doc("nav", "nav.xhtml.j2", "nav.xhtml", **nav, page_list=markers)
+        texts = mark_pages(texts, markers)
+    items, lines = [], {}
+    for href, (id_, text) in texts.items():
+        text, lines[href] = source_lines(text)
+        items.append(Item(id_, href, XHTML, text.encode("utf-8"),
+                          "nav" if id_ == "nav" else "", in_spine=True))
+    return items, lines
+
+
+def keyed_files(texts) -> dict[str, str]:
+    """Which file holds each text block key (data-b), first occurrence first."""
+    files: dict[str, str] = {}
+    for href, (_, text) in texts.items():
+        for key in re.findall(r' data-b="([^"]+)"', text):
+            files.setdefault(key, href)
+    return files
+
+
+def mark_pages(texts, markers) -> dict[str, tuple[str, str]]:
+    """Put the page-break markers into the files that receive them."""
+    touched = {m.href for m in markers}
+    trees = {href: etree.fromstring(texts[href][1].encode("utf-8")) for href in touched}
+    pagelist.place(trees, markers)
+    out = dict(texts)
+    for href, root in trees.items():
+        body = etree.tostring(root, encoding="unicode")
+        out[href] = (texts[href][0], f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n{body}\n')
+    return out
+
+
+def source_lines(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Drop the build's own attributes; keep, for each line that had one, its Markdown line."""
+    lines = []
+    for number, line in enumerate(text.split("\n"), 1):
+        found = re.findall(r' data-line="(\d+)"', line)
+        if found:
+            lines.append((number, int(found[-1])))
+    return re.sub(r' data-(?:line|b)="[^"]*"', "", text), lines
 
 
 def toc_entries(chapters, glossary, files) -> list[dict]:

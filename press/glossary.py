@@ -148,7 +148,8 @@ class Marker:
         self.uses[entry.slug].append(Use(use_id, self.part, first))
         if first:
             node = html.Element("a", {"class": "term", "href": f"#{entry_id(entry)}",
-                                      "data-epub-type": "glossref", "id": use_id})
+                                      "data-epub-type": "glossref", "role": "doc-glossref",
+                                      "id": use_id})
         else:
             node = html.Element("span", {"class": "term-use", "id": use_id})
         node.set("data-term", entry.slug)

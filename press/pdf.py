@@ -62,12 +62,14 @@ def layout(html: str, base: Path, roots, warnings: list[str]):
 
 
 def pdf_bytes(document, identifier: str, epoch_seconds: int) -> bytes:
-    """Serialise the laid-out document as a tagged PDF with a stable file identifier."""
+    """Serialise the laid-out document as a tagged PDF (PDF/UA-1: structure tree, language,
+    title shown in the window, XMP metadata) with a stable file identifier."""
     # fontTools stamps subset fonts with SOURCE_DATE_EPOCH when set, with 'now' otherwise.
     saved = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch_seconds)
     try:
-        return document.write_pdf(pdf_identifier=identifier.encode("utf-8"), pdf_tags=True)
+        return document.write_pdf(pdf_identifier=identifier.encode("utf-8"),
+                                   pdf_variant="pdf/ua-1")
     finally:
         if saved is None:
             del os.environ["SOURCE_DATE_EPOCH"]

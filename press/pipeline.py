@@ -1,13 +1,15 @@
 """The pipeline: the one place where the stages are chained, in the order they run."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import epub, pdf
+from . import epub, pagelist, pdf
 from .convert import convert_book, convert_definitions
 from .enrich import Image, enrich_book, finish
 from .fonts import FontFace, load_faces
@@ -61,6 +63,11 @@ def context(p: Prepared) -> dict:
             "fonts": p.faces, "toc_depth": TOC_DEPTH}
 
 
+def print_html(p: Prepared, items) -> str:
+    return render(p.styles, "print/book.html.j2", **{**context(p), "glossary": items},
+                  print_css=(p.styles / "css" / "print.css").as_uri())
+
+
 def layout_print(p: Prepared):
     """Lay out the print edition until the glossary's page references are true.
 
@@ -70,22 +77,58 @@ def layout_print(p: Prepared):
     roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
     items, warnings = p.glossary, []
     for attempt in range(3):
-        html = render(p.styles, "print/book.html.j2", **{**context(p), "glossary": items},
-                      print_css=(p.styles / "css" / "print.css").as_uri())
+        html = print_html(p, items)
         warnings.clear()
         # Relative paths in the text (images) resolve against the manuscript folder.
         document = pdf.layout(html, p.book.root, roots, warnings)
         pages = pdf.anchor_pages(document)
-        body = next((c.part.slug for c in p.chapters if c.part.kind == "chapter"), None)
-        placed = with_pages(p.glossary, pages, pages.get(body, 0))
+        placed = with_pages(p.glossary, pages, body_start(p, pages))
         if placed == items:
             return document, warnings
         items = placed
     raise RuntimeError("glossary page references did not settle after three layouts")
 
 
-def build_pdf(p: Prepared, out: Path, log=print) -> Path:
-    """render print HTML -> WeasyPrint -> build/<slug>.pdf"""
+def body_start(p: Prepared, pages: dict[str, int]) -> int:
+    """Index of the page where arabic folios begin: the first chapter's opening."""
+    body = next((c.part.slug for c in p.chapters if c.part.kind == "chapter"), None)
+    return pages.get(body, 0)
+
+
+def print_page_starts(p: Prepared, document, out: Path) -> list[pagelist.PageStart]:
+    """Where each printed page begins; kept in out/.cache for EPUB-only builds."""
+    starts = pagelist.page_starts(document, body_start(p, pdf.anchor_pages(document)))
+    cache = out / ".cache" / f"{p.book.meta.slug}.pages.json"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(cache, json.dumps({"stamp": print_stamp(p), "pages": [
+        [s.label, s.key, s.offset] for s in starts]}).encode("utf-8"))
+    return starts
+
+
+def print_stamp(p: Prepared) -> str:
+    """What the print layout depends on: its HTML before page numbers, and the style sheet."""
+    digest = hashlib.sha256(print_html(p, p.glossary).encode("utf-8"))
+    digest.update((p.styles / "css" / "print.css").read_bytes())
+    return digest.hexdigest()
+
+
+def known_page_starts(p: Prepared, out: Path, log=print) -> list[pagelist.PageStart]:
+    """The print page starts for an EPUB-only build: from the last layout if it still
+    holds for this manuscript, else from a new layout (nothing is written but the cache)."""
+    cache = out / ".cache" / f"{p.book.meta.slug}.pages.json"
+    try:
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        if saved["stamp"] == print_stamp(p):
+            return [pagelist.PageStart(*page) for page in saved["pages"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    log("layout   print pages, for the EPUB's page list")
+    document, _ = layout_print(p)
+    return print_page_starts(p, document, out)
+
+
+def build_pdf(p: Prepared, out: Path, log=print):
+    """render print HTML -> WeasyPrint -> build/<slug>.pdf; also where each page begins"""
     document, warnings = layout_print(p)
     for message in warnings:
         log(f"warning  WeasyPrint: {message}")
@@ -93,39 +136,63 @@ def build_pdf(p: Prepared, out: Path, log=print) -> Path:
     seconds = int(epoch(p.book.meta.date).timestamp())
     atomic_write(target, pdf.pdf_bytes(document, p.book.meta.identifier, seconds))
     log(f"pdf      {len(document.pages)} pages -> {target}")
-    return target
+    return target, print_page_starts(p, document, out)
 
 
-def build_epub(p: Prepared, out: Path, log=print) -> Path:
-    """render XHTML, package and nav -> zip -> build/<slug>.epub"""
+def build_epub(p: Prepared, out: Path, starts=None, log=print) -> Path:
+    """render XHTML with the print page breaks, package and nav -> zip -> build/<slug>.epub"""
     when = epoch(p.book.meta.date)
+    starts = known_page_starts(p, out, log) if starts is None else starts
     ctx = {**context(p), "modified": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "a11y": accessibility(p)}
-    items = epub.content_items(ctx, p.chapters, p.glossary, p.styles)
+           "a11y": accessibility(p, paged=bool(starts))}
+    items, lines = epub.content_items(ctx, p.chapters, p.glossary, p.styles, starts)
+    write_source_map(p, out, lines)
     items += epub.support_items(ctx, items, p.faces, p.images, p.styles, out / ".cache")
     package = render(p.styles, "epub/package.opf.j2", **ctx, manifest=items)
     container = render(p.styles, "epub/container.xml.j2")
     data = epub.zip_epub(container.encode(), package.encode(), items, when.timetuple()[:6])
     target = out / f"{p.book.meta.slug}.epub"
     atomic_write(target, data)
-    log(f"epub     {len(items)} files -> {target}")
+    log(f"epub     {len(items)} files, {len(starts)} print pages marked -> {target}")
     return target
 
 
-def accessibility(p: Prepared) -> dict:
+def write_source_map(p: Prepared, out: Path, lines: dict) -> None:
+    """For validators' findings: the Markdown file and line behind each line of the EPUB."""
+    files = {f"{c.part.slug}.xhtml": c.part.path for c in p.chapters}
+    sources = {href: {"source": str(files[href]), "lines": lines[href]}
+               for href in lines if href in files}
+    if p.glossary and p.book.glossary_path:
+        sources["glossary.xhtml"] = {"source": str(p.book.glossary_path), "ids": {
+            item.id: item.entry.line for item in p.glossary}}
+    target = out / ".cache" / f"{p.book.meta.slug}.sources.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, json.dumps(sources, indent=0).encode("utf-8"))
+
+
+def accessibility(p: Prepared, paged: bool) -> dict:
     """Accessibility claims derived from what the book contains."""
     features = ["structuralNavigation", "tableOfContents", "readingOrder"]
     if p.images:
         features.append("alternativeText")
-    if p.glossary:
-        features.append("glossary")
+    if paged:
+        features += ["pageBreakMarkers", "pageNavigation"]
     modes = ["textual"] + (["visual"] if p.images else [])
-    summary = ("A text-only book with headings for each chapter and section, a navigable "
-               "table of contents and a linked glossary. Images, if any, have text alternatives."
-               if p.images else "A text-only book with headings for each chapter and section, "
-               "a navigable table of contents and a linked glossary.")
+    said = ["Headings mark every chapter and section, and a table of contents and landmarks "
+            "lead to each part"]
+    if p.glossary:
+        said.append("terms link to a glossary at their first use in each chapter, and back")
+    if p.images:
+        said.append("every image has a text alternative")
+    if paged:
+        said.append("page-break markers and a page list follow the print edition")
+    # What the build can vouch for: alt text and heading order are enforced, every document
+    # declares its language; tables must have header cells for the claim to be made.
+    tables_ok = all("<table" not in c.xhtml or "<th" in c.xhtml for c in p.chapters)
     return {"access_modes": modes, "sufficient": ["textual"], "features": features,
-            "summary": summary}
+            "summary": "; ".join(said) + ". Nothing depends on colour or sight alone.",
+            "conforms_to": "EPUB Accessibility 1.1 - WCAG 2.2 Level AA" if tables_ok else "",
+            "page_source": p.book.meta.identifier if paged else ""}
 
 
 def epoch(book_date: str) -> datetime:
@@ -143,10 +210,11 @@ def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | N
     """The whole pipeline for the chosen formats; nothing is written unless all is valid."""
     started = time.perf_counter()
     prepared = prepare(manuscript, styles or PROJECT / "styles", log)
-    outputs = []
+    outputs, starts = [], None
     if "pdf" in formats:
-        outputs.append(build_pdf(prepared, out, log))
+        target, starts = build_pdf(prepared, out, log)
+        outputs.append(target)
     if "epub" in formats:
-        outputs.append(build_epub(prepared, out, log))
+        outputs.append(build_epub(prepared, out, starts, log))
     log(f"done     in {time.perf_counter() - started:.2f} s")
     return outputs

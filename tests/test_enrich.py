@@ -245,7 +245,7 @@ def test_serialise_xml_is_well_formed_and_names_epub_type():
     link = tree.find(f".//{{{XHTML_NS}}}a")
     assert link.get(f"{{{EPUB_NS}}}type") == "glossref"
     assert "data-epub-type" not in xml
-    assert "data-line" not in xml
+    assert 'data-line="2"' in xml  # kept for the EPUB stage's map back to Markdown lines
     assert tree.text.startswith("lead &")  # leading text kept and escaped
     assert tree.findtext(f".//{{{XHTML_NS}}}p[2]") == "x < y"
     assert tree.find(f".//{{{XHTML_NS}}}hr") is not None
@@ -265,7 +265,8 @@ def test_chapter_xhtml_parses_as_xml(prepared):
     for chapter in prepared.chapters:
         tree = parse_xhtml(chapter.xhtml)
         assert tree.find(f".//{{{XHTML_NS}}}p") is not None
-        assert "data-line" not in chapter.xhtml and "data-line" not in chapter.html
+        assert "data-line" in chapter.xhtml and "data-line" not in chapter.html
+        assert 'data-b="' in chapter.html  # block keys shared by both editions
     alpha = next(c for c in prepared.chapters if c.part.slug == "alpha")
     tree = parse_xhtml(alpha.xhtml)
     assert tree.findall(f".//{{{XHTML_NS}}}a[@{{{EPUB_NS}}}type='glossref']")
