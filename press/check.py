@@ -178,8 +178,13 @@ def check_pdf(path: Path) -> list[str]:
         found.append("the PDF has no outline (bookmarks)")
     if "/Lang" not in reader.trailer["/Root"]:
         found.append("the PDF declares no document language")
-    if "/StructTreeRoot" not in reader.trailer["/Root"]:
+    root = reader.trailer["/Root"]
+    if "/StructTreeRoot" not in root or not (root.get("/MarkInfo") or {}).get("/Marked"):
         found.append("the PDF is not tagged")
+    if not (root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle"):
+        found.append("the window title is the file name, not the document title")
+    if "/Metadata" not in root or b"pdfuaid:part" not in root["/Metadata"].get_object().get_data():
+        found.append("the PDF does not declare PDF/UA in its XMP metadata")
     found += [f"font not embedded: {name}" for name in unembedded_fonts(reader)]
     return found
 
