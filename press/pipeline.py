@@ -14,8 +14,9 @@ from .convert import convert_book, convert_definitions
 from .enrich import Image, enrich_book, finish
 from .fonts import FontFace, load_faces
 from .errors import Problem, raise_if_any
-from .glossary import GlossaryItem, glossary_items, lint_glossary, mark_terms, with_pages
+from .glossary import GlossaryItem, glossary_items, lint_glossary, mark_terms
 from .load import load_book
+from .paginate import Paginator, Segment
 from .model import Book, Chapter
 from .render import render
 from .write import atomic_write
@@ -63,30 +64,25 @@ def context(p: Prepared) -> dict:
             "fonts": p.faces, "toc_depth": TOC_DEPTH}
 
 
-def print_html(p: Prepared, items) -> str:
+def print_html(p: Prepared, items, segment: Segment | None = None) -> str:
+    """The print edition's HTML: the whole book, or the part of it a segment holds."""
+    segment = segment or Segment(parts=tuple(p.chapters))
     return render(p.styles, "print/book.html.j2", **{**context(p), "glossary": items},
-                  print_css=(p.styles / "css" / "print.css").as_uri())
+                  segment=segment, print_css=(p.styles / "css" / "print.css").as_uri())
+
+
+# Parts laid out by the last build in this process, reused while their HTML is unchanged.
+PAGINATOR = Paginator()
 
 
 def layout_print(p: Prepared):
-    """Lay out the print edition until the glossary's page references are true.
-
-    The glossary comes last, so its page numbers cannot move the pages they point
-    to: a first layout finds the pages, a second prints them (and is checked).
-    """
+    """Lay out the print edition part by part (see paginate.py); the glossary's page
+    references come from where the chapters' term uses landed."""
     roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
-    items, warnings = p.glossary, []
-    for attempt in range(3):
-        html = print_html(p, items)
-        warnings.clear()
-        # Relative paths in the text (images) resolve against the manuscript folder.
-        document = pdf.layout(html, p.book.root, roots, warnings)
-        pages = pdf.anchor_pages(document)
-        placed = with_pages(p.glossary, pages, body_start(p, pages))
-        if placed == items:
-            return document, warnings
-        items = placed
-    raise RuntimeError("glossary page references did not settle after three layouts")
+    # Relative paths in the text (images) resolve against the manuscript folder.
+    document, warnings, _ = PAGINATOR.layout(
+        p, lambda segment, items: print_html(p, items, segment), p.book.root, roots)
+    return document, warnings
 
 
 def body_start(p: Prepared, pages: dict[str, int]) -> int:
