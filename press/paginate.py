@@ -20,6 +20,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
+from weasyprint.text.fonts import FontConfiguration
 
 from . import pdf
 from .glossary import folio, with_pages
@@ -54,6 +55,7 @@ class Paginator:
     """Lays out a book's print edition; remembers the last build's parts (in memory)."""
 
     def __init__(self):
+        self.fonts = FontConfiguration()
         self.done: dict[str, Laid] = {}
         self._toc: dict = {}
         self.laid_out = 0  # documents actually laid out by the last call (for tests, bench)
@@ -73,7 +75,7 @@ class Paginator:
             laid = fresh.get(key) or self.done.get(key)
             if laid is None:
                 warnings: list[str] = []
-                document = pdf.layout(html, base, roots, warnings)
+                document = pdf.layout(html, base, roots, warnings, self.fonts)
                 self.laid_out += 1
                 kept = document.pages[:-1] if segment.more else list(document.pages)
                 laid = Laid(document, kept, warnings)

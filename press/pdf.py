@@ -48,12 +48,16 @@ def weasyprint_warnings():
         logger.removeHandler(handler)
 
 
-def layout(html: str, base: Path, roots, warnings: list[str]):
-    """Lay out the print document; return WeasyPrint's Document (pages, anchors)."""
+def layout(html: str, base: Path, roots, warnings: list[str], font_config=None):
+    """Lay out the print document; return WeasyPrint's Document (pages, anchors).
+
+    Documents laid out with one font configuration load each font face once and share
+    the embedded fonts when their pages are put together.
+    """
     with weasyprint_warnings() as messages:
         try:
             document = HTML(string=html, base_url=str(base) + "/",
-                            url_fetcher=ConfinedFetcher(roots)).render()
+                            url_fetcher=ConfinedFetcher(roots)).render(font_config=font_config)
         except FatalURLFetchingError as exc:
             raise BuildError([Problem("print document", None, "W001", str(exc),
                                       "reference only files inside the project")]) from exc
