@@ -100,3 +100,38 @@ def clean(c):
     for cache in ROOT.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(ROOT / ".pytest_cache", ignore_errors=True)
+
+
+def _say(*args):
+    print(*args, flush=True)
+
+
+def _warn(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+@task(help={"manuscript": "manuscript folder", "out": "output folder (the site goes in OUT/html)"})
+def html(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
+    """Build the screen (HTML) edition only, in build/html/."""
+    _build(manuscript, out, ("html",))
+
+
+@task(help={"port": "port on 127.0.0.1 (0 picks a free one)", "manuscript": "manuscript folder",
+            "out": "output folder (the site goes in OUT/html)"})
+def serve(c, port=8000, manuscript=str(MANUSCRIPT), out=str(BUILD)):
+    """Preview the book in a browser: rebuild and reload the page after every save."""
+    from press.pipeline import PROJECT
+    from press.serve import serve as run_serve
+
+    _run(lambda: run_serve(Path(manuscript).resolve(), PROJECT / "styles", Path(out).resolve(),
+                           int(port), log=_say, warn=_warn))
+
+
+@task(help={"manuscript": "manuscript folder", "out": "output folder"})
+def watch(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
+    """Rebuild the PDF and the EPUB after every save; errors are printed, the watch goes on."""
+    from press.live import watch as run_watch
+    from press.pipeline import PROJECT
+
+    _run(lambda: run_watch(Path(manuscript).resolve(), PROJECT / "styles", Path(out).resolve(),
+                           log=_say, warn=_warn))

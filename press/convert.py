@@ -1,6 +1,9 @@
 """Stage 2, convert: Pandoc turns each part's Markdown into an HTML fragment."""
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -8,6 +11,7 @@ import pypandoc
 
 from .errors import BuildError, Problem
 from .model import Book
+from .write import atomic_write
 
 # CommonMark with Pandoc's extensions: attributes, spans, divs, footnotes, pipe tables,
 # smart quotes; +sourcepos keeps each block's Markdown line for later messages.
@@ -16,8 +20,67 @@ FILTER = Path(__file__).with_name("sourcepos.lua")
 ARGS = ["--wrap=none", f"--lua-filter={FILTER}"]
 
 
+class ConversionCache:
+    """Pandoc's output remembered by a hash of everything that decides it.
+
+    The key covers the Markdown text, the Pandoc version, the Lua filter's text and the
+    options, so a warm process (serve, watch) never converts an unchanged part twice,
+    and a changed filter or Pandoc upgrade can never serve stale HTML. With a folder,
+    results also survive the process (build/.cache/pandoc).
+    """
+
+    def __init__(self, limit: int = 512):
+        self.limit = limit
+        self.folder: Path | None = None
+        self.memory: OrderedDict[str, str] = OrderedDict()
+        self.hits = 0
+        self.runs = 0  # Pandoc processes actually started
+        self.lock = threading.Lock()
+
+    def key(self, markdown: str) -> str:
+        parts = [markdown, pypandoc.get_pandoc_version(), FILTER.read_text(encoding="utf-8"),
+                 FORMAT, *ARGS]
+        return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        with self.lock:
+            found = self.memory.get(key)
+            if found is None and self.folder and (self.folder / f"{key}.html").is_file():
+                found = (self.folder / f"{key}.html").read_text(encoding="utf-8")
+            if found is not None:
+                self.hits += 1
+                self._keep(key, found)
+            return found
+
+    def put(self, key: str, fragment: str) -> None:
+        with self.lock:
+            self.runs += 1
+            self._keep(key, fragment)
+            if self.folder:
+                atomic_write(self.folder / f"{key}.html", fragment.encode("utf-8"))
+
+    def _keep(self, key: str, fragment: str) -> None:
+        self.memory[key] = fragment
+        self.memory.move_to_end(key)
+        while len(self.memory) > self.limit:
+            self.memory.popitem(last=False)
+
+
+CACHE = ConversionCache()
+
+
 def markdown_to_html(markdown: str, where: str = "<text>") -> str:
-    """One Pandoc run: Markdown text to an HTML fragment with data-pos on blocks."""
+    """Markdown text to an HTML fragment with data-pos on blocks, converted once per text."""
+    key = CACHE.key(markdown)
+    fragment = CACHE.get(key)
+    if fragment is None:
+        fragment = run_pandoc(markdown, where)
+        CACHE.put(key, fragment)
+    return fragment
+
+
+def run_pandoc(markdown: str, where: str) -> str:
+    """One Pandoc run; a failure names the file it was converting."""
     try:
         return pypandoc.convert_text(markdown, "html", format=FORMAT, extra_args=ARGS)
     except RuntimeError as exc:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import epub, pagelist, pdf
+from . import epub, pagelist, pdf, screen
 from .convert import convert_book, convert_definitions
 from .enrich import Image, enrich_book, finish
 from .fonts import FontFace, load_faces
@@ -212,5 +212,23 @@ def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | N
         outputs.append(target)
     if "epub" in formats:
         outputs.append(build_epub(prepared, out, starts, log))
+    if "html" in formats:
+        build_html(prepared, out, log)
+        outputs.append(out / "html" / "index.html")
     log(f"done     in {time.perf_counter() - started:.2f} s")
     return outputs
+
+
+def build_html(p: Prepared, out: Path, log=print) -> list[str]:
+    """render screen pages -> build/html/; returns the files that changed (site-relative).
+
+    Only files whose bytes differ are written, so a warm rebuild after editing one
+    chapter touches that chapter's page (and the glossary's, if its uses moved).
+    """
+    site = out / "html"
+    files = screen.pages(context(p), p.chapters, p.glossary, p.styles)
+    files += screen.assets(p.faces, p.images, p.styles)
+    changed = [f.href for f in files if screen.put(site, f)]
+    changed += screen.prune(site, {f.href for f in files})
+    log(f"html     {len(changed)} of {len(files)} files changed -> {site}")
+    return changed

@@ -1,0 +1,94 @@
+"""Stage 2, convert: Pandoc's output is cached by content, so a warm process converts a part once."""
+from __future__ import annotations
+
+import pytest
+
+from press import convert
+from press.convert import ConversionCache, convert_book, markdown_to_html
+from press.load import load_book
+
+
+@pytest.fixture
+def cache(monkeypatch) -> ConversionCache:
+    """A fresh, empty cache in place of the process-wide one, so counts start at zero."""
+    fresh = ConversionCache()
+    monkeypatch.setattr(convert, "CACHE", fresh)
+    return fresh
+
+
+def test_unchanged_part_is_not_converted_again(make_book, cache):
+    book = make_book()
+    first = convert_book(load_book(book.root))
+    assert cache.runs == 3 and cache.hits == 0  # preface, alpha, beta: one Pandoc run each
+    again = convert_book(load_book(book.root))
+    assert cache.runs == 3 and cache.hits == 3
+    assert again == first
+
+
+def test_changed_part_is_converted_again_and_only_it(make_book, cache):
+    book = make_book()
+    convert_book(load_book(book.root))
+    book.replace("chapters/02-beta.md", "The ridge lines fade.", "The ridge lines glow.")
+    fragments = convert_book(load_book(book.root))
+    assert cache.runs == 4  # beta alone went through Pandoc again
+    assert cache.hits == 2
+    assert "The ridge lines glow." in fragments["beta"]
+    assert "fade" not in fragments["beta"]
+
+
+def test_changing_back_reuses_the_first_conversion(make_book, cache):
+    book = make_book()
+    original = book.read("chapters/01-alpha.md")
+    convert_book(load_book(book.root))
+    book.replace("chapters/01-alpha.md", "Alpha ends here.", "Alpha ends there.")
+    convert_book(load_book(book.root))
+    book.write("chapters/01-alpha.md", original)
+    convert_book(load_book(book.root))
+    assert cache.runs == 4  # the restored text was already known
+
+
+def test_key_covers_options_and_filter(tmp_path, monkeypatch, cache):
+    markdown_to_html("Some *text*.")
+    monkeypatch.setattr(convert, "ARGS", [*convert.ARGS, "--columns=60"])
+    markdown_to_html("Some *text*.")
+    assert cache.runs == 2  # other options, another conversion
+    changed_filter = tmp_path / "sourcepos.lua"
+    changed_filter.write_text(convert.FILTER.read_text(encoding="utf-8") + "\n-- edited\n",
+                              encoding="utf-8")
+    monkeypatch.setattr(convert, "FILTER", changed_filter)
+    monkeypatch.setattr(convert, "ARGS", ["--wrap=none", f"--lua-filter={changed_filter}"])
+    markdown_to_html("Some *text*.")
+    assert cache.runs == 3  # an edited Lua filter is never served stale output
+
+
+def test_pandoc_version_is_part_of_the_key(monkeypatch, cache):
+    before = cache.key("text")
+    monkeypatch.setattr(convert.pypandoc, "get_pandoc_version", lambda: "0.0-other")
+    assert cache.key("text") != before
+
+
+def test_disk_cache_survives_the_process(tmp_path, monkeypatch, cache):
+    cache.folder = tmp_path / "pandoc"
+    fragment = markdown_to_html("A paragraph for the disk cache.")
+    assert len(list(cache.folder.glob("*.html"))) == 1
+    later = ConversionCache()  # as a new process would start
+    later.folder = cache.folder
+    monkeypatch.setattr(convert, "CACHE", later)
+    assert markdown_to_html("A paragraph for the disk cache.") == fragment
+    assert (later.runs, later.hits) == (0, 1)
+
+
+def test_memory_is_bounded(cache):
+    cache.limit = 2
+    for n in range(3):
+        markdown_to_html(f"Paragraph {n}.")
+    assert len(cache.memory) == 2
+    markdown_to_html("Paragraph 0.")  # the oldest was dropped, so Pandoc runs again
+    assert cache.runs == 4
+
+
+def test_failed_conversion_is_not_cached(cache, monkeypatch):
+    monkeypatch.setattr(convert, "ARGS", ["--no-such-pandoc-option"])
+    with pytest.raises(convert.BuildError):
+        markdown_to_html("text", "chapters/01-x.md")
+    assert cache.memory == {} and cache.runs == 0
