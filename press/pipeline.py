@@ -16,6 +16,7 @@ from .glossary import GlossaryItem, glossary_items, lint_glossary, mark_terms, w
 from .load import load_book
 from .model import Book, Chapter
 from .render import render
+from .safety import screen_book
 from .write import atomic_write
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,7 @@ def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     fragments = convert_book(book)
     definitions = convert_definitions(book)
     log(f"convert  {len(fragments)} parts through Pandoc")
+    screen_book(book, fragments, definitions)  # broken or active raw HTML stops here
     problems: list[Problem] = []
     roots, headings, images, registry = enrich_book(book, fragments, problems)
     uses = mark_terms(book, roots, registry, problems)
@@ -142,6 +144,7 @@ def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | N
           log=print) -> list[Path]:
     """The whole pipeline for the chosen formats; nothing is written unless all is valid."""
     started = time.perf_counter()
+    refuse_output_inside(manuscript, out)
     prepared = prepare(manuscript, styles or PROJECT / "styles", log)
     outputs = []
     if "pdf" in formats:
@@ -150,3 +153,11 @@ def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | N
         outputs.append(build_epub(prepared, out, log))
     log(f"done     in {time.perf_counter() - started:.2f} s")
     return outputs
+
+
+def refuse_output_inside(manuscript: Path, out: Path) -> None:
+    """A build never writes into the manuscript, so the output folder may not be in it."""
+    if out.resolve().is_relative_to(manuscript.resolve()):
+        raise_if_any([Problem(out, None, "S008", "the output folder is inside the manuscript "
+                              f"folder {manuscript}", "choose an output folder outside it, "
+                              "such as build/")])
