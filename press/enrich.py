@@ -47,7 +47,12 @@ def _take_marker(comment) -> None:
     after = comment.getnext()
     if found and after is not None and isinstance(after.tag, str) and \
             not (comment.tail or "").strip() and pos_line(found.group(1)):
-        after.set("data-line", str(pos_line(found.group(1))))
+        line = pos_line(found.group(1))
+        after.set("data-line", str(line))
+        # Inside a raw HTML block, each line of the fragment is a line of the Markdown.
+        for el in after.iterdescendants():
+            if isinstance(el.tag, str) and not el.get("data-line") and el.sourceline:
+                el.set("data-line", str(line + el.sourceline - after.sourceline))
     _drop_keeping_tail(comment)
 
 

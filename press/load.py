@@ -46,7 +46,8 @@ def read_text(path: Path, shown: Path, problems: list[Problem]) -> str | None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        problems.append(Problem(shown, None, "M001", f"cannot read file: {exc.strerror}",
+        # A file-wide problem points at line 1, so editors can still jump to the file.
+        problems.append(Problem(shown, 1, "M001", f"cannot read file: {exc.strerror}",
                                 "check that the file exists and is readable"))
         return None
     try:
@@ -164,7 +165,7 @@ def load_book(manuscript: Path, project: Path | None = None) -> Book:
     config_path = manuscript / "book.yaml"
     shown = _shown(config_path, project)
     if not config_path.resolve().is_relative_to(manuscript):
-        raise_if_any([outside(config_path.relative_to(project), None, "book.yaml")])
+        raise_if_any([outside(config_path.relative_to(project), 1, "book.yaml")])
     text = read_text(config_path, shown, problems)
     data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
     if text is not None and data is not None and not isinstance(data, dict):
@@ -307,7 +308,7 @@ def _glossary(manuscript: Path, project: Path, problems):
         return [], None
     shown = _shown(path, project)
     if not path.resolve().is_relative_to(manuscript):
-        problems.append(outside(path.relative_to(project), None, "glossary.yaml"))
+        problems.append(outside(path.relative_to(project), 1, "glossary.yaml"))
         return [], None
     text = read_text(path, shown, problems)
     data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
@@ -371,6 +372,6 @@ def _unlisted_chapters(manuscript: Path, entries, project: Path, problems) -> No
     listed = {(manuscript / str(e)).resolve() for e in entries}
     for path in sorted((manuscript / "chapters").glob("*.md")):
         if path.resolve() not in listed:
-            problems.append(Problem(_shown(path, project), None, "M012",
+            problems.append(Problem(_shown(path, project), 1, "M012",
                                     "chapter file is not listed in book.yaml",
                                     "add it under 'chapters:' in book.yaml, or move it out of chapters/"))

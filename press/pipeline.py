@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import epub, pdf
 from .convert import convert_book, convert_definitions
 from .enrich import Image, enrich_book, finish
 from .fonts import FontFace, load_faces
@@ -69,6 +68,8 @@ def layout_print(p: Prepared):
     The glossary comes last, so its page numbers cannot move the pages they point
     to: a first layout finds the pages, a second prints them (and is checked).
     """
+    from . import pdf  # WeasyPrint takes most of a second to import: only when laying out
+
     roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
     items, warnings = p.glossary, []
     for attempt in range(3):
@@ -88,6 +89,8 @@ def layout_print(p: Prepared):
 
 def build_pdf(p: Prepared, out: Path, log=print) -> Path:
     """render print HTML -> WeasyPrint -> build/<slug>.pdf"""
+    from . import pdf
+
     document, warnings = layout_print(p)
     for message in warnings:
         log(f"warning  WeasyPrint: {message}")
@@ -100,6 +103,8 @@ def build_pdf(p: Prepared, out: Path, log=print) -> Path:
 
 def build_epub(p: Prepared, out: Path, log=print) -> Path:
     """render XHTML, package and nav -> zip -> build/<slug>.epub"""
+    from . import epub
+
     when = epoch(p.book.meta.date)
     ctx = {**context(p), "modified": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
            "a11y": accessibility(p)}
