@@ -165,7 +165,7 @@ def load_book(manuscript: Path, project: Path | None = None) -> Book:
     config_path = manuscript / "book.yaml"
     shown = _shown(config_path, project)
     if not config_path.resolve().is_relative_to(manuscript):
-        raise_if_any([outside(config_path.relative_to(project), 1, "book.yaml")])
+        raise_if_any([outside(_shown(config_path, project, follow=False), 1, "book.yaml")])
     text = read_text(config_path, shown, problems)
     data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
     if text is not None and data is not None and not isinstance(data, dict):
@@ -181,16 +181,19 @@ def load_book(manuscript: Path, project: Path | None = None) -> Book:
     meta = _metadata(data, shown, lines, problems)
     parts = _parts(data, manuscript, project, shown, lines, problems)
     glossary, gpath = _glossary(manuscript, project, problems)
-    _unlisted_chapters(manuscript, data.get("chapters", []), project, problems)
+    _unlisted_files(manuscript, data, project, problems)
     raise_if_any(problems)
     back = [str(x) for x in data.get("back", ["glossary"])]
     return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back)
 
 
-def _shown(path: Path, project: Path) -> Path:
-    """A path as messages show it: relative to the project when inside it."""
+def _shown(path: Path, project: Path, follow: bool = True) -> Path:
+    """A path as messages show it: relative to the project when inside it.
+
+    follow=False names a link itself rather than the file it leads to.
+    """
     try:
-        return path.resolve().relative_to(project)
+        return (path.resolve() if follow else path).relative_to(project)
     except ValueError:
         return path
 
@@ -308,7 +311,7 @@ def _glossary(manuscript: Path, project: Path, problems):
         return [], None
     shown = _shown(path, project)
     if not path.resolve().is_relative_to(manuscript):
-        problems.append(outside(path.relative_to(project), 1, "glossary.yaml"))
+        problems.append(outside(_shown(path, project, follow=False), 1, "glossary.yaml"))
         return [], None
     text = read_text(path, shown, problems)
     data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
@@ -350,7 +353,10 @@ def _original(data: dict, shown: Path, line: int, problems) -> Original:
         problems.append(Problem(shown, line, "M004", f"unknown key 'original.{key}'",
                                 "use 'text', 'lang' and 'dir'"))
     lang = str(data.get("lang", ""))
-    if not LANG_TAG.match(lang):
+    if "lang" not in data:
+        problems.append(Problem(shown, line, "M006", "missing required key 'original.lang'",
+                                "add the language of the original, such as 'lang: ar'"))
+    elif not LANG_TAG.match(lang):
         problems.append(Problem(shown, line, "M007", f"'{lang}' is not a valid language tag",
                                 "use a BCP 47 tag such as 'ar' or 'fa'"))
     direction = str(data.get("dir", "rtl" if lang.split("-")[0] in RTL else "ltr"))
@@ -367,11 +373,15 @@ def outside(shown: Path, line, what: str) -> Problem:
                    "relative path and no link leading out")
 
 
-def _unlisted_chapters(manuscript: Path, entries, project: Path, problems) -> None:
-    """A chapter file that book.yaml does not list would silently vanish from the book."""
-    listed = {(manuscript / str(e)).resolve() for e in entries}
-    for path in sorted((manuscript / "chapters").glob("*.md")):
-        if path.resolve() not in listed:
-            problems.append(Problem(_shown(path, project), 1, "M012",
-                                    "chapter file is not listed in book.yaml",
-                                    "add it under 'chapters:' in book.yaml, or move it out of chapters/"))
+def _unlisted_files(manuscript: Path, data: dict, project: Path, problems) -> None:
+    """A Markdown file that book.yaml does not list would silently vanish from the book."""
+    listed = {(manuscript / str(e)).resolve()
+              for key in ("front", "chapters", "back") for e in data.get(key, [])}
+    for folder, key in (("front", "front"), ("chapters", "chapters"), ("back", "back")):
+        for path in sorted((manuscript / folder).glob("*.md")):
+            if path.resolve() not in listed:
+                problems.append(Problem(_shown(path, project), 1, "M012",
+                                        f"{'chapter ' if key == 'chapters' else ''}file is "
+                                        "not listed in book.yaml",
+                                        f"add it under '{key}:' in book.yaml, or move it out "
+                                        f"of {folder}/"))

@@ -150,16 +150,12 @@ class Stream(HTMLParser):
                         "draw it in the SVG itself, without references to other files")
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        self.handle_startendtag(tag, attrs)
+        self.check_tag(tag, attrs)
         if tag not in VOID:
             self.open.append((tag, self.line()))
 
     def handle_startendtag(self, tag: str, attrs) -> None:
-        self._settle(dict(attrs).get("data-pos"))
-        self.visible = self.visible or tag in VISIBLE
-        if not self.refuse_element(tag):
-            for name, value in attrs:
-                self.check_attribute(tag, name, value or "")
+        self.check_tag(tag, attrs)  # <br/>, or <circle .../> in SVG: nothing left open
 
     def handle_endtag(self, tag: str) -> None:
         self._settle()
@@ -189,6 +185,13 @@ class Stream(HTMLParser):
 
     # --- what a book may contain --------------------------------------------------------
 
+    def check_tag(self, tag: str, attrs) -> None:
+        self._settle(dict(attrs).get("data-pos"))
+        self.visible = self.visible or tag in VISIBLE
+        if not self.refuse_element(tag):  # one problem per refused element is enough
+            for name, value in attrs:
+                self.check_attribute(tag, name, value or "")
+
     def refuse_element(self, tag: str) -> bool:
         if self.svg and tag == "style":
             self.in_style = True  # a drawing's own styles are part of it
@@ -212,7 +215,7 @@ class Stream(HTMLParser):
         if re.fullmatch(r"on[a-z]+", name):
             self.report("S002", f"event-handler attribute '{name}' on <{tag}> is not allowed",
                         "remove it: a book runs no scripts")
-        elif name in URL_ATTRIBUTES and script_url(value) and not (tag, name) == ("img", "src"):
+        elif name in URL_ATTRIBUTES and script_url(value) and (tag, name) != ("img", "src"):
             self.report("S003", f"{script_url(value)} URL in '{name}' on <{tag}> is not allowed",
                         "link to http(s), mailto, or a place in the book")
         elif fetches(tag, name, value):
@@ -270,7 +273,7 @@ def screen_svg(source: Path, shown) -> list[Problem]:
     try:
         text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return [Problem(shown, None, "M026", "SVG image cannot be read as UTF-8 text",
+        return [Problem(shown, 1, "M026", "SVG image cannot be read as UTF-8 text",
                         "save the SVG file as UTF-8")]
     problems = []
     if re.search(r"<!ENTITY", text, re.I):
