@@ -41,8 +41,7 @@ def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     fragments = convert_book(book)
     definitions = convert_definitions(book)
     log(f"convert  {len(fragments)} parts through Pandoc")
-    screen_book(book, fragments, definitions)  # broken or active raw HTML stops here
-    problems: list[Problem] = []
+    problems: list[Problem] = screen_book(book, fragments, definitions)  # raw HTML
     roots, headings, images, registry = enrich_book(book, fragments, problems)
     uses = mark_terms(book, roots, registry, problems)
     problems += lint_glossary(book, uses)

@@ -54,8 +54,15 @@ MARKUP = re.compile(r"""
 LineMap = Callable[[int], int]
 
 
-def screen_book(book: Book, fragments: dict[str, str], definitions: dict[str, str]) -> None:
-    """Check every part and the glossary's definitions; raise listing every problem."""
+def screen_book(book: Book, fragments: dict[str, str],
+                definitions: dict[str, str]) -> list[Problem]:
+    """Check every part and the glossary's definitions; return what was found.
+
+    Broken structure (M022, M023) stops the build at once: the parser downstream would
+    repair it into a different tree, and every later message would be about that tree.
+    Refused content is only reported: it is never laid out, and the other checks can
+    still report everything else in the same run.
+    """
     problems: list[Problem] = []
     for part in book.parts:
         found, visible = screen(fragments[part.slug], part.path)
@@ -68,7 +75,9 @@ def screen_book(book: Book, fragments: dict[str, str], definitions: dict[str, st
         _, origins = definitions_source(book)
         problems += screen(definitions["__all__"], book.glossary_path,
                            lambda n: origins[max(1, min(n, len(origins))) - 1])[0]
-    raise_if_any(problems)
+    if any(p.code in ("M022", "M023") for p in problems):
+        raise_if_any(problems)
+    return problems
 
 
 def screen(fragment: str, path, line_at: LineMap = lambda n: n) -> tuple[list[Problem], bool]:

@@ -157,6 +157,15 @@ def test_problems_of_every_part_reported_together(make_book):
     assert only(problems, "M022").line == copy.line_of("chapters/02-beta.md", "<em>open")
 
 
+def test_refused_content_and_other_problems_reported_in_one_run(make_book):
+    copy = make_book()
+    copy.append("chapters/02-beta.md", "\nRun [this](javascript:alert(1)) or see "
+                "[nothing](#no-such-id).\n\n<p>\n<img src=\"file:///etc/passwd\" alt=\"x\">\n</p>\n")
+    problems = prepare_problems(copy.root)
+    assert codes(problems) == {"S003", "M016", "M018"}  # no M015 on top of the S003
+    assert only(problems, "M018").line == copy.line_of("chapters/02-beta.md", "file:///etc")
+
+
 def test_definition_problems_point_at_their_glossary_entry(make_book):
     copy = make_book()
     copy.replace("glossary.yaml", "    A point on a route where the direction changes.\n",
