@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,6 +19,16 @@ from .write import atomic_write
 FORMAT = "commonmark_x+sourcepos"
 FILTER = Path(__file__).with_name("sourcepos.lua")
 ARGS = ["--wrap=none", f"--lua-filter={FILTER}"]
+# The Lua filter puts <!--pos L:C-L:C--> before each link, image and raw HTML piece, and
+# <!--/pos--> after each raw piece: their Markdown lines, which no attribute can carry.
+MARKER = re.compile(r"pos (\S+)")
+END_MARKER = "/pos"
+
+
+def pos_line(pos: str | None) -> int | None:
+    """The first line of a Pandoc source position: '12:1-13:1', 'f.md@12:1-13:1' -> 12."""
+    match = re.match(r"(\d+):", (pos or "").split("@")[-1])
+    return int(match.group(1)) if match else None
 
 
 class ConversionCache:
@@ -99,6 +110,20 @@ def convert_definitions(book: Book) -> dict[str, str]:
     """Convert all glossary definitions in one Pandoc run; term slug -> HTML fragment."""
     if not book.glossary:
         return {}
-    # Each definition goes into a fenced div named after its entry so one run suffices.
-    source = "\n\n".join(f"::: {{#def-{e.slug}}}\n{e.definition}\n:::" for e in book.glossary)
+    source, _ = definitions_source(book)
     return {"__all__": markdown_to_html(source, str(book.glossary_path))}
+
+
+def definitions_source(book: Book) -> tuple[str, tuple[int, ...]]:
+    """All definitions as one Markdown text, and the glossary.yaml line of each of its lines.
+
+    Each definition goes into a fenced div named after its entry so one run suffices;
+    the line map lets a problem found in the converted text point back at its entry.
+    """
+    lines: list[str] = []
+    origins: list[int] = []
+    for entry in book.glossary:
+        block = [f"::: {{#def-{entry.slug}}}", *entry.definition.split("\n"), ":::", ""]
+        lines += block
+        origins += [entry.line] * len(block)
+    return "\n".join(lines), tuple(origins)

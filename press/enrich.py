@@ -7,8 +7,10 @@ from pathlib import Path
 
 from lxml import etree, html
 
+from .convert import END_MARKER, MARKER, pos_line
 from .errors import Problem
 from .model import Book, Chapter, Heading, Part
+from .safety import screen_svg, script_url
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
@@ -26,9 +28,42 @@ def parse_fragment(fragment: str) -> html.HtmlElement:
     root = html.fragment_fromstring(fragment or "", create_parent="div")
     for el in root.iter():
         pos = el.attrib.pop("data-pos", None) if isinstance(el.tag, str) else None
-        if pos:
-            el.set("data-line", pos.split("@")[-1].split(":")[0])
+        if pos_line(pos):
+            el.set("data-line", str(pos_line(pos)))
+    for comment in list(root.iter(etree.Comment)):
+        _take_marker(comment)
     return root
+
+
+def _take_marker(comment) -> None:
+    """Give a position comment's line to the element right after it, then drop the comment.
+
+    The comment's line is the more exact one: a link or image in a list item otherwise
+    gets the whole item's line.
+    """
+    found = MARKER.fullmatch(comment.text or "")
+    if not found and comment.text != END_MARKER:
+        return  # the author's own comment stays
+    after = comment.getnext()
+    if found and after is not None and isinstance(after.tag, str) and \
+            not (comment.tail or "").strip() and pos_line(found.group(1)):
+        line = pos_line(found.group(1))
+        after.set("data-line", str(line))
+        # Inside a raw HTML block, each line of the fragment is a line of the Markdown.
+        for el in after.iterdescendants():
+            if isinstance(el.tag, str) and not el.get("data-line") and el.sourceline:
+                el.set("data-line", str(line + el.sourceline - after.sourceline))
+    _drop_keeping_tail(comment)
+
+
+def _drop_keeping_tail(node) -> None:
+    parent, previous = node.getparent(), node.getprevious()
+    if node.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
 
 
 def line_of(el) -> int | None:
@@ -112,7 +147,8 @@ def resolve_links(root, part: Part, id_maps: dict[str, dict[str, str]],
     for a in root.iter("a"):
         href = a.get("href", "")
         if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
-            if not href.startswith(("http:", "https:", "mailto:")):
+            # (javascript: and the like are refused by press.safety already, as S003)
+            if not href.startswith(("http:", "https:", "mailto:")) and not script_url(href):
                 problems.append(Problem(part.path, line_of(a), "M015",
                                         f"link scheme not allowed: {href}",
                                         "link to http(s), mailto, or a place in the book"))
@@ -145,11 +181,47 @@ def collect_images(root, part: Part, manuscript: Path, problems: list[Problem]) 
         elif not path.is_file():
             problems.append(Problem(part.path, line, "M019", f"image '{src}' not found",
                                     "check the file name under manuscript/images/"))
+        elif image_problems(path, src, part, line, manuscript, problems):
+            continue
         else:
             name = path.relative_to(manuscript).as_posix()  # distinct for distinct files
             images.append(Image(path, name))
             img.set("src", name)
     return images
+
+
+# What each image type's file starts with; an SVG is text, read by press.safety.
+SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",),
+              ".jpeg": (b"\xff\xd8\xff",), ".gif": (b"GIF87a", b"GIF89a"),
+              ".webp": (b"RIFF",), ".svg": ()}
+
+
+def image_problems(path: Path, src: str, part: Part, line, manuscript: Path,
+                   problems: list[Problem]) -> bool:
+    """An image both outputs can carry: readable, of a known type, holding that type.
+
+    Found here, before layout: WeasyPrint would only warn, and the EPUB would carry a
+    file no reading system can show.
+    """
+    found: list[Problem] = []
+    suffix = path.suffix.lower()
+    try:
+        head = path.read_bytes()[:12]
+    except OSError as exc:
+        found.append(Problem(part.path, line, "M001", f"image '{src}' cannot be read: "
+                             f"{exc.strerror}", "check the file's permissions"))
+    else:
+        if suffix not in SIGNATURES:
+            found.append(Problem(part.path, line, "M026", f"image '{src}' is not a PNG, JPEG, "
+                                 "GIF, WebP or SVG file", "convert it to PNG or JPEG"))
+        elif SIGNATURES[suffix] and not head.startswith(SIGNATURES[suffix]):
+            found.append(Problem(part.path, line, "M026", f"image '{src}' does not hold "
+                                 f"{suffix[1:].upper()} data", "re-export the image, or "
+                                 "give the file the extension of its real type"))
+        elif suffix == ".svg":
+            found += screen_svg(path, path.relative_to(manuscript.parent))
+    problems += found
+    return bool(found)
 
 
 def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]):

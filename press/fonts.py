@@ -8,7 +8,6 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from fontTools import subset
 
 from .errors import BuildError, Problem
 
@@ -61,6 +60,8 @@ def subset_font(face: FontFace, text: str, cache: Path | None = None) -> bytes:
 
 def _subset(face: FontFace, chars: str) -> bytes:
     """Subset with fontTools, keeping every OpenType layout feature (ligatures, shaping)."""
+    from fontTools import subset  # slow to import; a build that fails early never needs it
+
     options = subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]

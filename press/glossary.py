@@ -104,6 +104,8 @@ class Marker:
             span.getparent().replace(span, new)
 
     def _walk(self, el) -> None:
+        if not isinstance(el.tag, str):
+            return  # an HTML comment in the text: nothing to mark inside (its tail is)
         if el.tag in SKIP_TAGS or "noterm" in el.get("class", "").split() \
                 or el.get("data-term"):
             return

@@ -22,6 +22,8 @@ PART_KEYS = {"title": str, "short-title": str}
 ENTRY_KEYS = {"term": str, "variants": list, "definition": str, "see": list, "original": dict}
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 LENGTH = re.compile(r"^\d+(\.\d+)?(in|mm|cm|pt)$")
+RTL = ("ar", "fa", "he", "ur")
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(---|\.\.\.)[ \t]*(\n|\Z)", re.S)
 
 
@@ -44,11 +46,12 @@ def read_text(path: Path, shown: Path, problems: list[Problem]) -> str | None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        problems.append(Problem(shown, None, "M001", f"cannot read file: {exc.strerror}",
+        # A file-wide problem points at line 1, so editors can still jump to the file.
+        problems.append(Problem(shown, 1, "M001", f"cannot read file: {exc.strerror}",
                                 "check that the file exists and is readable"))
         return None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # a BOM is not text
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problems.append(Problem(shown, line, "M002", "file is not valid UTF-8",
@@ -58,16 +61,68 @@ def read_text(path: Path, shown: Path, problems: list[Problem]) -> str | None:
 
 def parse_yaml(text: str, shown: Path, problems: list[Problem], first_line: int = 1):
     """Parse YAML, returning (data, node) so keys can be traced to their lines."""
+    def fail(code, message, hint, mark):
+        line = mark.line + first_line if mark else first_line
+        problems.append(Problem(shown, line, code, message, hint))
+        return None, None
+
+    hint = "fix the YAML syntax (indentation, colons, quotes)"
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        return yaml.safe_load(text), node
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + first_line if mark else first_line
         what = getattr(exc, "problem", None) or str(exc)
-        problems.append(Problem(shown, line, "M003", f"invalid YAML: {what}",
-                                "fix the YAML syntax (indentation, colons, quotes)"))
-        return None, None
+        return fail("M003", f"invalid YAML: {what}", hint, getattr(exc, "problem_mark", None))
+    twice = _duplicate_key(node)
+    if twice is not None:
+        return fail("M024", f"key '{twice.value}' is given twice",
+                    "keep one of the two: YAML would silently drop the first", twice.start_mark)
+    try:
+        return yaml.safe_load(text), node
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        # A value such as the date 2026-13-45 is valid syntax but no value.
+        at = _failing_scalar(node)
+        mark = getattr(exc, "problem_mark", None) or (at.start_mark if at else None)
+        what = (f"invalid YAML value '{at.value}': {exc}" if at else
+                f"invalid YAML: {getattr(exc, 'problem', None) or exc}")
+        return fail("M003", what,
+                    "quote it to keep it as text, or correct it (dates are YYYY-MM-DD)", mark)
+
+
+def _nodes(node):
+    """Every node of a composed YAML document, depth first."""
+    if node is None:
+        return
+    yield node
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _nodes(key)
+            yield from _nodes(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _nodes(item)
+
+
+def _failing_scalar(node):
+    """The first scalar that cannot be turned into a value, if the fault is in one."""
+    loader = yaml.SafeLoader("")
+    for scalar in (n for n in _nodes(node) if isinstance(n, yaml.ScalarNode)):
+        try:
+            loader.construct_object(scalar, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError):
+            return scalar
+    return None
+
+
+def _duplicate_key(node):
+    """The second of two equal keys in any mapping: YAML keeps the last without a word."""
+    for mapping in (n for n in _nodes(node) if isinstance(n, yaml.MappingNode)):
+        seen = set()
+        for key, _ in mapping.value:
+            if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                if key.value in seen:
+                    return key
+                seen.add(key.value)
+    return None
 
 
 def key_lines(node, first_line: int = 1) -> dict[str, int]:
@@ -109,6 +164,8 @@ def load_book(manuscript: Path, project: Path | None = None) -> Book:
     problems: list[Problem] = []
     config_path = manuscript / "book.yaml"
     shown = _shown(config_path, project)
+    if not config_path.resolve().is_relative_to(manuscript):
+        raise_if_any([outside(_shown(config_path, project, follow=False), 1, "book.yaml")])
     text = read_text(config_path, shown, problems)
     data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
     if text is not None and data is not None and not isinstance(data, dict):
@@ -124,16 +181,19 @@ def load_book(manuscript: Path, project: Path | None = None) -> Book:
     meta = _metadata(data, shown, lines, problems)
     parts = _parts(data, manuscript, project, shown, lines, problems)
     glossary, gpath = _glossary(manuscript, project, problems)
-    _unlisted_chapters(manuscript, data.get("chapters", []), project, problems)
+    _unlisted_files(manuscript, data, project, problems)
     raise_if_any(problems)
     back = [str(x) for x in data.get("back", ["glossary"])]
     return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back)
 
 
-def _shown(path: Path, project: Path) -> Path:
-    """A path as messages show it: relative to the project when inside it."""
+def _shown(path: Path, project: Path, follow: bool = True) -> Path:
+    """A path as messages show it: relative to the project when inside it.
+
+    follow=False names a link itself rather than the file it leads to.
+    """
     try:
-        return path.resolve().relative_to(project)
+        return (path.resolve() if follow else path).relative_to(project)
     except ValueError:
         return path
 
@@ -150,6 +210,11 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
         problems.append(Problem(shown, lines.get("date"), "M020",
                                 f"date '{data['date']}' is not a date",
                                 "write the publication date as YYYY-MM-DD"))
+    slug = data.get("slug") or slugify(data["title"])
+    if not SLUG.match(slug):
+        problems.append(Problem(shown, lines.get("slug"), "M025",
+                                f"slug '{slug}' cannot be a file name",
+                                "use letters, digits and hyphens only, such as 'my-book'"))
     trim = data.get("trim", {})
     for key in set(trim) - {"width", "height"}:
         problems.append(Problem(shown, lines.get("trim"), "M004", f"unknown key 'trim.{key}'",
@@ -162,7 +227,7 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
     return Metadata(
         title=data["title"], creator=data["creator"], language=lang,
         identifier=data["identifier"], date=data["date"], rights=data["rights"],
-        slug=data.get("slug") or slugify(data["title"]), subtitle=data.get("subtitle", ""),
+        slug=slug, subtitle=data.get("subtitle", ""),
         publisher=data.get("publisher", ""), edition=data.get("edition", ""),
         description=str(data.get("description", "")).strip(),
         subjects=tuple(str(s) for s in data.get("subjects", [])),
@@ -177,6 +242,14 @@ def _parts(data, manuscript, project, shown, lines, problems) -> list[Part]:
             if kind == "back" and entry == "glossary":
                 continue
             path = manuscript / str(entry)
+            if not path.resolve().is_relative_to(manuscript):
+                problems.append(outside(shown, lines.get(key), f"'{entry}' under '{key}'"))
+                continue
+            if path.exists() and not path.is_file():
+                problems.append(Problem(shown, lines.get(key), "M001",
+                                        f"'{entry}' is listed under '{key}' but is a folder, "
+                                        "not a file", "list the Markdown file itself"))
+                continue
             if not path.is_file():
                 problems.append(Problem(shown, lines.get(key), "M009",
                                         f"'{entry}' is listed under '{key}' but does not exist",
@@ -202,6 +275,11 @@ def _read_part(path: Path, kind: str, number, project: Path, problems) -> Part |
     text = read_text(path, shown, problems)
     if text is None:
         return None
+    if not text.strip():
+        problems.append(Problem(shown, 1, "M011", "the file is empty",
+                                "write the chapter with its front matter, or remove it from "
+                                "book.yaml"))
+        return None
     match = FRONT_MATTER.match(text)
     if not match:
         problems.append(Problem(shown, 1, "M010", "no YAML front matter",
@@ -216,7 +294,9 @@ def _read_part(path: Path, kind: str, number, project: Path, problems) -> Part |
     check_keys(meta, PART_KEYS, ("title",), shown, key_lines(node, 2), 1, problems)
     body = text[match.end():]
     if not body.strip():
-        problems.append(Problem(shown, 1, "M011", "the file has no text after its front matter",
+        fence = text[: match.start(2)].count("\n") + 1  # the closing ---
+        problems.append(Problem(shown, fence, "M011",
+                                "the file has no text after its front matter",
                                 "write the chapter, or remove it from book.yaml"))
     blanked = "\n" * text[: match.end()].count("\n") + body
     slug = slugify(re.sub(r"^\d+[-_]", "", path.stem))
@@ -227,9 +307,12 @@ def _read_part(path: Path, kind: str, number, project: Path, problems) -> Part |
 
 def _glossary(manuscript: Path, project: Path, problems):
     path = manuscript / "glossary.yaml"
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return [], None
     shown = _shown(path, project)
+    if not path.resolve().is_relative_to(manuscript):
+        problems.append(outside(_shown(path, project, follow=False), 1, "glossary.yaml"))
+        return [], None
     text = read_text(path, shown, problems)
     data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
     if data is None:
@@ -248,14 +331,15 @@ def _entry(item, node, shown: Path, problems) -> GlossaryEntry | None:
         problems.append(Problem(shown, line, "M005", "a glossary entry must be a mapping",
                                 "write '- term: ...' with 'definition: ...'"))
         return None
-    check_keys(item, ENTRY_KEYS, ("term", "definition"), shown, key_lines(node), line, problems)
-    if "term" not in item:
-        return None
+    lines = key_lines(node)
+    check_keys(item, ENTRY_KEYS, ("term", "definition"), shown, lines, line, problems)
+    if not isinstance(item.get("term"), str):
+        return None  # missing or not text: reported above
     original = item.get("original")
-    if original is not None:
-        original = Original(str(original.get("text", "")), str(original.get("lang", "")),
-                            str(original.get("dir", "rtl" if original.get("lang") in
-                                             ("ar", "fa", "he", "ur") else "ltr")))
+    if isinstance(original, dict):
+        original = _original(original, shown, lines.get("original", line), problems)
+    else:
+        original = None  # absent, or not a mapping (reported above)
     return GlossaryEntry(
         term=item["term"], slug=slugify(item["term"]), line=line,
         definition=str(item.get("definition") or "").strip(),
@@ -263,11 +347,41 @@ def _entry(item, node, shown: Path, problems) -> GlossaryEntry | None:
         see=tuple(str(s) for s in item.get("see", []) or []), original=original)
 
 
-def _unlisted_chapters(manuscript: Path, entries, project: Path, problems) -> None:
-    """A chapter file that book.yaml does not list would silently vanish from the book."""
-    listed = {(manuscript / str(e)).resolve() for e in entries}
-    for path in sorted((manuscript / "chapters").glob("*.md")):
-        if path.resolve() not in listed:
-            problems.append(Problem(_shown(path, project), None, "M012",
-                                    "chapter file is not listed in book.yaml",
-                                    "add it under 'chapters:' in book.yaml, or move it out of chapters/"))
+def _original(data: dict, shown: Path, line: int, problems) -> Original:
+    """A term in its original script: its text, language tag and direction."""
+    for key in set(data) - {"text", "lang", "dir"}:
+        problems.append(Problem(shown, line, "M004", f"unknown key 'original.{key}'",
+                                "use 'text', 'lang' and 'dir'"))
+    lang = str(data.get("lang", ""))
+    if "lang" not in data:
+        problems.append(Problem(shown, line, "M006", "missing required key 'original.lang'",
+                                "add the language of the original, such as 'lang: ar'"))
+    elif not LANG_TAG.match(lang):
+        problems.append(Problem(shown, line, "M007", f"'{lang}' is not a valid language tag",
+                                "use a BCP 47 tag such as 'ar' or 'fa'"))
+    direction = str(data.get("dir", "rtl" if lang.split("-")[0] in RTL else "ltr"))
+    if direction not in ("ltr", "rtl"):
+        problems.append(Problem(shown, line, "M005", f"'original.dir' is '{direction}'",
+                                "write 'rtl' (right to left) or 'ltr'"))
+    return Original(str(data.get("text", "")), lang, direction)
+
+
+def outside(shown: Path, line, what: str) -> Problem:
+    """A path that leads out of the manuscript folder: the build reads nothing there."""
+    return Problem(shown, line, "S007", f"{what} leads outside the manuscript folder",
+                   "keep every file of the book inside the manuscript folder, with a "
+                   "relative path and no link leading out")
+
+
+def _unlisted_files(manuscript: Path, data: dict, project: Path, problems) -> None:
+    """A Markdown file that book.yaml does not list would silently vanish from the book."""
+    listed = {(manuscript / str(e)).resolve()
+              for key in ("front", "chapters", "back") for e in data.get(key, [])}
+    for folder, key in (("front", "front"), ("chapters", "chapters"), ("back", "back")):
+        for path in sorted((manuscript / folder).glob("*.md")):
+            if path.resolve() not in listed:
+                problems.append(Problem(_shown(path, project), 1, "M012",
+                                        f"{'chapter ' if key == 'chapters' else ''}file is "
+                                        "not listed in book.yaml",
+                                        f"add it under '{key}:' in book.yaml, or move it out "
+                                        f"of {folder}/"))

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from weasyprint.formatting_structure import boxes
-
 from .glossary import folio
 
 IGNORED = {"\u2010", "\u00ad"}  # WeasyPrint's hyphenation mark; soft hyphens
@@ -38,6 +36,8 @@ def _texts(box, key=None):
     Generated content (counters, leaders, running heads in the margins) and the
     footnote area are skipped: they are not the book's text.
     """
+    from weasyprint.formatting_structure import boxes
+
     if isinstance(box, (boxes.MarginBox, boxes.FootnoteAreaBox)) or (
             box.element_tag and "::" in box.element_tag):
         return

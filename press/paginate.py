@@ -20,9 +20,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-from weasyprint.text.fonts import FontConfiguration
 
-from . import pdf
 from .glossary import folio, with_pages
 
 
@@ -55,7 +53,7 @@ class Paginator:
     """Lays out a book's print edition; remembers the last build's parts (in memory)."""
 
     def __init__(self):
-        self.fonts = FontConfiguration()
+        self.fonts = None  # WeasyPrint's font configuration, made at the first layout
         self.done: dict[str, Laid] = {}
         self._toc: dict = {}
         self.laid_out = 0  # documents actually laid out by the last call (for tests, bench)
@@ -66,8 +64,13 @@ class Paginator:
 
         render(segment, glossary_items) gives a document's HTML.
         """
+        from weasyprint.text.fonts import FontConfiguration
+
+        from . import pdf  # WeasyPrint takes most of a second to import: only when laying out
+
         fresh: dict[str, Laid] = {}
         self.laid_out = 0
+        self.fonts = self.fonts or FontConfiguration()
 
         def lay(segment: Segment, items=p.glossary) -> Laid:
             html = render(segment, items)

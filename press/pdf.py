@@ -14,18 +14,34 @@ from .errors import BuildError, Problem
 
 
 class ConfinedFetcher(URLFetcher):
-    """Fetch only local files under the allowed folders: no network, no stray reads."""
+    """Fetch only local files under the allowed folders: no network, no stray reads.
+
+    WeasyPrint swallows some fetch errors (an SVG's own images fail with a log line),
+    so every refusal is also kept in `refused`, and the build fails on any of them.
+    """
 
     def __init__(self, roots):
         super().__init__(allowed_protocols={"file"}, fail_on_errors=True)
         self.roots = tuple(Path(r).resolve() for r in roots)
+        self.refused: list[str] = []
 
     def fetch(self, url, headers=None):
         parsed = urlparse(url)
         path = Path(unquote(parsed.path)).resolve()
         if parsed.scheme != "file" or not any(path.is_relative_to(r) for r in self.roots):
+            self.refused.append(url)
             raise FatalURLFetchingError(f"refused to fetch {url}: outside the project")
         return super().fetch(url, headers)
+
+
+def raise_if_refused(fetcher) -> None:
+    """Stop the build if WeasyPrint asked for anything outside the project, caught or not."""
+    refused = list(dict.fromkeys(getattr(fetcher, "refused", ())))
+    if refused:
+        raise BuildError([Problem("print document", None, "W001",
+                                  f"refused to fetch {url[:80]}: outside the project",
+                                  "reference only files inside the manuscript folder")
+                          for url in refused])
 
 
 class _Collect(logging.Handler):
@@ -54,13 +70,16 @@ def layout(html: str, base: Path, roots, warnings: list[str], font_config=None):
     Documents laid out with one font configuration load each font face once and share
     the embedded fonts when their pages are put together.
     """
+    fetcher = ConfinedFetcher(roots)
     with weasyprint_warnings() as messages:
         try:
             document = HTML(string=html, base_url=str(base) + "/",
-                            url_fetcher=ConfinedFetcher(roots)).render(font_config=font_config)
+                            url_fetcher=fetcher).render(font_config=font_config)
         except FatalURLFetchingError as exc:
+            raise_if_refused(fetcher)
             raise BuildError([Problem("print document", None, "W001", str(exc),
                                       "reference only files inside the project")]) from exc
+    raise_if_refused(fetcher)
     warnings.extend(messages)
     return document
 
@@ -72,8 +91,12 @@ def pdf_bytes(document, identifier: str, epoch_seconds: int) -> bytes:
     saved = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch_seconds)
     try:
-        return document.write_pdf(pdf_identifier=identifier.encode("utf-8"),
-                                   pdf_variant="pdf/ua-1")
+        data = document.write_pdf(pdf_identifier=identifier.encode("utf-8"),
+                                  pdf_variant="pdf/ua-1")
+        # Images inside SVGs are fetched only now, by the fetcher of the part they are in.
+        for part in getattr(document, "parts", [document]):
+            raise_if_refused(part.url_fetcher)
+        return data
     finally:
         if saved is None:
             del os.environ["SOURCE_DATE_EPOCH"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import epub, pagelist, pdf, screen
+from . import epub, pagelist, screen
 from .convert import convert_book, convert_definitions
 from .enrich import Image, enrich_book, finish
 from .fonts import FontFace, load_faces
@@ -19,6 +19,7 @@ from .load import load_book
 from .paginate import Paginator, Segment
 from .model import Book, Chapter
 from .render import render
+from .safety import screen_book
 from .write import atomic_write
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     fragments = convert_book(book)
     definitions = convert_definitions(book)
     log(f"convert  {len(fragments)} parts through Pandoc")
-    problems: list[Problem] = []
+    problems: list[Problem] = screen_book(book, fragments, definitions)  # raw HTML
     roots, headings, images, registry = enrich_book(book, fragments, problems)
     uses = mark_terms(book, roots, registry, problems)
     problems += lint_glossary(book, uses)
@@ -93,6 +94,8 @@ def body_start(p: Prepared, pages: dict[str, int]) -> int:
 
 def print_page_starts(p: Prepared, document, out: Path) -> list[pagelist.PageStart]:
     """Where each printed page begins; kept in out/.cache for EPUB-only builds."""
+    from . import pdf
+
     starts = pagelist.page_starts(document, body_start(p, pdf.anchor_pages(document)))
     cache = out / ".cache" / f"{p.book.meta.slug}.pages.json"
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +128,8 @@ def known_page_starts(p: Prepared, out: Path, log=print) -> list[pagelist.PageSt
 
 def build_pdf(p: Prepared, out: Path, log=print):
     """render print HTML -> WeasyPrint -> build/<slug>.pdf; also where each page begins"""
+    from . import pdf  # WeasyPrint takes most of a second to import: only when laying out
+
     document, warnings = layout_print(p)
     for message in warnings:
         log(f"warning  WeasyPrint: {message}")
@@ -205,6 +210,7 @@ def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | N
           log=print) -> list[Path]:
     """The whole pipeline for the chosen formats; nothing is written unless all is valid."""
     started = time.perf_counter()
+    refuse_output_inside(manuscript, out)
     prepared = prepare(manuscript, styles or PROJECT / "styles", log)
     outputs, starts = [], None
     if "pdf" in formats:
@@ -232,3 +238,11 @@ def build_html(p: Prepared, out: Path, log=print) -> list[str]:
     changed += screen.prune(site, {f.href for f in files})
     log(f"html     {len(changed)} of {len(files)} files changed -> {site}")
     return changed
+
+
+def refuse_output_inside(manuscript: Path, out: Path) -> None:
+    """A build never writes into the manuscript, so the output folder may not be in it."""
+    if out.resolve().is_relative_to(manuscript.resolve()):
+        raise_if_any([Problem(out, None, "S008", "the output folder is inside the manuscript "
+                              f"folder {manuscript}", "choose an output folder outside it, "
+                              "such as build/")])

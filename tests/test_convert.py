@@ -78,8 +78,17 @@ def test_inline_elements_in_paragraphs_carry_no_position(fragment):
 
 
 def test_raw_inline_html_survives_intact(fragment):
-    assert "<b>x</b>" in fragment
-    assert '<span class="k">raw</span>' in fragment
+    bare = re.sub(r"<!--/?pos[^>]*-->", "", fragment)  # the position comments aside
+    assert "<b>x</b>" in bare
+    assert '<span class="k">raw</span>' in bare
+
+
+def test_raw_html_links_and_images_marked_with_their_lines():
+    source = "Text over\ntwo <b>lines</b> and\n![alt](images/x.png) here.\n\n<div>\nraw\n</div>\n"
+    fragment = markdown_to_html(source)
+    assert re.findall(r"<!--pos (\d+):[^>]*-->\s*(<[a-z]+)", fragment) == [
+        ("2", "<b"), ("3", "<img"), ("5", "<div")]  # '</b>' is marked too, as line 2
+    assert fragment.count("<!--/pos-->") == 3  # after each raw piece: <b>, </b>, the block
 
 
 def test_smart_quotes(fragment):

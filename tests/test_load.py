@@ -261,3 +261,61 @@ def test_paths_shown_relative_to_project(tiny):
     part = load_book(tiny).parts[1]
     assert not Path(part.path).is_absolute()
     assert Path(part.path).as_posix() == "tiny/chapters/01-alpha.md"
+
+
+def test_byte_order_mark_is_not_text(make_book):
+    # Editors on Windows may save UTF-8 with a BOM; the front matter must still be found.
+    copy = make_book()
+    copy.write("chapters/02-beta.md", b"\xef\xbb\xbf" + copy.read("chapters/02-beta.md").encode())
+    assert load_book(copy.root).parts[2].title == "Beta, the Second"
+
+
+def test_duplicate_key_in_front_matter(make_book):
+    copy = make_book()
+    copy.replace("chapters/01-alpha.md", "short-title: Alpha\n", "short-title: Alpha\ntitle: Again\n")
+    problem = only(load_problems(copy.root), "M024")
+    assert problem.line == copy.line_of("chapters/01-alpha.md", "title: Again")
+    assert "'title'" in problem.message
+
+
+@pytest.mark.parametrize("value", ["yes", "[a, b]", "{a: b}"])
+def test_glossary_term_that_is_not_text(make_book, value):
+    copy = make_book()
+    copy.replace("glossary.yaml", "- term: lantern\n", f"- term: {value}\n")
+    problem = only(load_problems(copy.root), "M005")
+    assert problem.line == copy.line_of("glossary.yaml", f"- term: {value}")
+
+
+def test_glossary_term_that_is_a_number_is_text(make_book):
+    copy = make_book()
+    copy.replace("glossary.yaml", "- term: lantern\n", "- term: 1984\n")
+    assert "1984" in [e.term for e in load_book(copy.root).glossary]
+
+
+def test_front_matter_file_not_listed(make_book):
+    copy = make_book()
+    copy.write("front/foreword.md", "---\ntitle: Foreword\n---\n\nA foreword.\n")
+    problem = only(load_problems(copy.root), "M012")
+    assert shown_name(problem).endswith("front/foreword.md")
+    assert "'front:'" in problem.hint
+
+
+@pytest.mark.parametrize("name", ["book.yaml", "glossary.yaml"])
+def test_yaml_file_linked_to_outside_is_not_read(make_book, name):
+    copy = make_book()
+    secret = copy.root.parent / f"secret-{name}"
+    secret.write_text(copy.read(name), encoding="utf-8")
+    copy.remove(name)
+    copy.path(name).symlink_to(secret)
+    problem = only(load_problems(copy.root), "S007")
+    assert shown_name(problem) == f"manuscript/{name}"  # the link, not where it leads
+    assert problem.line == 1
+
+
+def test_glossary_original_checked(make_book):
+    copy = make_book()
+    copy.replace("glossary.yaml", "  see: [waypoint]\n",
+                 "  see: [waypoint]\n  original: {text: lanterne, script: latin, dir: up}\n")
+    problems = load_problems(copy.root)
+    assert codes(problems) == {"M004", "M005", "M006"}  # unknown key, bad dir, no lang
+    assert {p.line for p in problems} == {copy.line_of("glossary.yaml", "original:")}
