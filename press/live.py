@@ -111,10 +111,7 @@ class Rebuilder:
         self.manuscript, self.styles, self.out = manuscript, styles, out
         self.formats, self.log = tuple(formats), log
         self.prepared: pipeline.Prepared | None = None
-        if out.resolve().is_relative_to(manuscript.resolve()):
-            raise BuildError([Problem(out, None, "L003",
-                                      "the output folder is inside the manuscript",
-                                      "choose an --out outside the manuscript, e.g. build/")])
+        pipeline.refuse_output_inside(manuscript, out)
         convert.CACHE.folder = out / ".cache" / "pandoc"  # survives restarts of the loop
 
     def build(self, changed=None) -> Outcome:
@@ -149,7 +146,10 @@ class Rebuilder:
         p, out = self.prepared, self.out
         if name == "html":
             return pipeline.build_html(p, out, self.log)
-        target = (pipeline.build_pdf if name == "pdf" else pipeline.build_epub)(p, out, self.log)
+        if name == "pdf":
+            target, _ = pipeline.build_pdf(p, out, log=self.log)
+        else:  # the page list comes from the PDF just built, or the last layout still valid
+            target = pipeline.build_epub(p, out, log=self.log)
         return [target.name]
 
 

@@ -149,7 +149,7 @@ def test_output_inside_the_manuscript_is_refused(make_book):
     book = make_book()
     with pytest.raises(BuildError) as caught:
         Rebuilder(book.root, STYLES, book.root / "build", ("html",), quiet)
-    assert caught.value.problems[0].code == "L003"
+    assert caught.value.problems[0].code == "S008"
 
 
 def test_report_prints_every_problem_with_file_and_line(make_book, tmp_path):

@@ -114,6 +114,7 @@ def test_removed_part_loses_its_page(make_book, tmp_path):
     out = tmp_path / "out"
     build_html(prepare(book.root), out, log=quiet)
     book.replace("book.yaml", "front:\n  - front/preface.md\n", "")
+    book.remove("front/preface.md")  # a file not listed would be an error (M012)
     changed = build_html(prepare(book.root), out, log=quiet)
     assert "preface.html" in changed and not (out / "html" / "preface.html").exists()
     assert "preface.html" not in links(parse(out / "html", "index.html"))
