@@ -54,13 +54,26 @@ def epub(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
 
 @task(help={"manuscript": "manuscript folder"})
 def lint(c, manuscript=str(MANUSCRIPT)):
-    """Check the manuscript and glossary without writing anything; list every problem."""
-    from press.pipeline import PROJECT, prepare
+    """Check the manuscript, glossary and prose without writing anything; list every finding.
 
-    prepared = _run(lambda: prepare(Path(manuscript), PROJECT / "styles", log=lambda *a: None))
-    uses = sum(len(item.uses) for item in prepared.glossary)
-    print(f"lint     no problems: {len(prepared.chapters)} parts, "
-          f"{len(prepared.glossary)} glossary entries used {uses} times")
+    Exits non-zero when any finding is an error; warnings alone pass.
+    """
+    from press.lint import format_problem, lint_manuscript
+    from press.pipeline import PROJECT
+
+    report = lint_manuscript(Path(manuscript), PROJECT / "styles")
+    for problem in report.problems:
+        print(format_problem(problem))
+    read = f"{report.files} Markdown file(s) read" + \
+        ("" if report.spelling else ", spelling not checked: no dictionary for the language")
+    if report.problems:
+        files = len({str(p.path) for p in report.problems})
+        print(f"lint     {report.errors} error(s), {report.warnings} warning(s) in {files} "
+              f"file(s) ({read})")
+    else:
+        print(f"lint     no problems ({read})")
+    if report.errors:
+        raise Exit("lint failed", code=1)
 
 
 @task(help={"manuscript": "manuscript folder", "out": "output folder"})

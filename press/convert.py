@@ -21,7 +21,7 @@ def markdown_to_html(markdown: str, where: str = "<text>") -> str:
     try:
         return pypandoc.convert_text(markdown, "html", format=FORMAT, extra_args=ARGS)
     except RuntimeError as exc:
-        raise BuildError([Problem(where, None, "P001", f"Pandoc failed: {exc}",
+        raise BuildError([Problem(where, None, "M022", f"Pandoc failed: {exc}",
                                   "check the Markdown near the reported position")]) from exc
 
 
