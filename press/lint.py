@@ -54,7 +54,8 @@ def lint_manuscript(manuscript: Path, styles: Path) -> Report:
             prepare(manuscript, styles, log=lambda *_: None)
         except BuildError as error:
             problems += error.problems
-    ordered = sorted(set(problems), key=lambda p: (str(p.path), p.line or 0, p.code, p.message))
+    # Stable: findings on one line keep the order they were found in (left to right).
+    ordered = sorted(dict.fromkeys(problems), key=lambda p: (str(p.path), p.line or 0, p.code))
     return Report(tuple(ordered), len(sources), prose.has_dictionary(settings.language))
 
 
