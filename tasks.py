@@ -108,3 +108,26 @@ def clean(c):
     for cache in ROOT.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(ROOT / ".pytest_cache", ignore_errors=True)
+
+
+@task(help={"title": "the chapter's title (quote it)",
+            "position": "its place among the chapters, 1 = first (default: after the last)",
+            "manuscript": "manuscript folder"})
+def new_chapter(c, title, position=None, manuscript=str(MANUSCRIPT)):
+    """Create chapters/NN-slug.md with front matter and list it in book.yaml.
+
+    NN is the new chapter's position; other chapters keep their file names. book.yaml
+    gains one line and is otherwise unchanged, comments included. Nothing is changed
+    when the file exists, the name is taken or the position is out of range.
+    """
+    from press.errors import BuildError
+    from press.scaffold import new_chapter as create
+
+    try:
+        made = create(Path(manuscript), title, position)
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        raise Exit("new-chapter: nothing was changed", code=1) from None
+    print(f"new      {made.entry}: chapter {made.position} of {made.count}, "
+          "listed in book.yaml")
