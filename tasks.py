@@ -131,3 +131,17 @@ def new_chapter(c, title, position=None, manuscript=str(MANUSCRIPT)):
         raise Exit("new-chapter: nothing was changed", code=1) from None
     print(f"new      {made.entry}: chapter {made.position} of {made.count}, "
           "listed in book.yaml")
+
+
+@task(help={"manuscript": "manuscript folder"})
+def stats(c, manuscript=str(MANUSCRIPT)):
+    """Words, reading time and printed pages of each part and of the whole book.
+
+    Pages come from the real print layout (as `invoke pdf` makes it); a part's pages run
+    up to the next part's first page, so the blank verso before a chapter opening is
+    counted with the part before it. Reading time assumes 238 words a minute.
+    """
+    from press.pipeline import PROJECT
+    from press.stats import book_stats, table
+
+    print(table(_run(lambda: book_stats(Path(manuscript), PROJECT / "styles"))))
