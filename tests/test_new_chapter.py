@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from pypdf import PdfReader
 
-from conftest import PROJECT, STYLES, codes, load_problems, problems_of, quiet
+from conftest import PROJECT, STYLES, codes, problems_of, quiet
 from press.lint import lint_manuscript
 from press.load import load_book
 from press.pipeline import build

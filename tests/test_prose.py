@@ -5,7 +5,6 @@ import subprocess
 import sys
 import zipfile
 
-import pytest
 
 from conftest import PROJECT, STYLES, load_problems, only, quiet
 from press.convert import markdown_to_html
