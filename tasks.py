@@ -54,13 +54,26 @@ def epub(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
 
 @task(help={"manuscript": "manuscript folder"})
 def lint(c, manuscript=str(MANUSCRIPT)):
-    """Check the manuscript and glossary without writing anything; list every problem."""
-    from press.pipeline import PROJECT, prepare
+    """Check the manuscript, glossary and prose without writing anything; list every finding.
 
-    prepared = _run(lambda: prepare(Path(manuscript), PROJECT / "styles", log=lambda *a: None))
-    uses = sum(len(item.uses) for item in prepared.glossary)
-    print(f"lint     no problems: {len(prepared.chapters)} parts, "
-          f"{len(prepared.glossary)} glossary entries used {uses} times")
+    Exits non-zero when any finding is an error; warnings alone pass.
+    """
+    from press.lint import format_problem, lint_manuscript
+    from press.pipeline import PROJECT
+
+    report = lint_manuscript(Path(manuscript), PROJECT / "styles")
+    for problem in report.problems:
+        print(format_problem(problem))
+    read = f"{report.files} Markdown file(s) read" + \
+        ("" if report.spelling else ", spelling not checked: no dictionary for the language")
+    if report.problems:
+        files = len({str(p.path) for p in report.problems})
+        print(f"lint     {report.errors} error(s), {report.warnings} warning(s) in {files} "
+              f"file(s) ({read})")
+    else:
+        print(f"lint     no problems ({read})")
+    if report.errors:
+        raise Exit("lint failed", code=1)
 
 
 @task(help={"manuscript": "manuscript folder", "out": "output folder"})
@@ -135,3 +148,40 @@ def watch(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
 
     _run(lambda: run_watch(Path(manuscript).resolve(), PROJECT / "styles", Path(out).resolve(),
                            log=_say, warn=_warn))
+
+
+@task(help={"title": "the chapter's title (quote it)",
+            "position": "its place among the chapters, 1 = first (default: after the last)",
+            "manuscript": "manuscript folder"})
+def new_chapter(c, title, position=None, manuscript=str(MANUSCRIPT)):
+    """Create chapters/NN-slug.md with front matter and list it in book.yaml.
+
+    NN is the new chapter's position; other chapters keep their file names. book.yaml
+    gains one line and is otherwise unchanged, comments included. Nothing is changed
+    when the file exists, the name is taken or the position is out of range.
+    """
+    from press.errors import BuildError
+    from press.scaffold import new_chapter as create
+
+    try:
+        made = create(Path(manuscript), title, position)
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        raise Exit("new-chapter: nothing was changed", code=1) from None
+    print(f"new      {made.entry}: chapter {made.position} of {made.count}, "
+          "listed in book.yaml")
+
+
+@task(help={"manuscript": "manuscript folder"})
+def stats(c, manuscript=str(MANUSCRIPT)):
+    """Words, reading time and printed pages of each part and of the whole book.
+
+    Pages come from the real print layout (as `invoke pdf` makes it); a part's pages run
+    up to the next part's first page, so the blank verso before a chapter opening is
+    counted with the part before it. Reading time assumes 238 words a minute.
+    """
+    from press.pipeline import PROJECT
+    from press.stats import book_stats, table
+
+    print(table(_run(lambda: book_stats(Path(manuscript), PROJECT / "styles"))))

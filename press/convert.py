@@ -95,7 +95,7 @@ def run_pandoc(markdown: str, where: str) -> str:
     try:
         return pypandoc.convert_text(markdown, "html", format=FORMAT, extra_args=ARGS)
     except RuntimeError as exc:
-        raise BuildError([Problem(where, None, "P001", f"Pandoc failed: {exc}",
+        raise BuildError([Problem(where, None, "M027", f"Pandoc failed: {exc}",
                                   "check the Markdown near the reported position")]) from exc
 
 

@@ -9,15 +9,17 @@ from pathlib import Path
 import yaml
 
 from .errors import Problem, raise_if_any
-from .model import Book, GlossaryEntry, Metadata, Original, Part
+from .model import Book, GlossaryEntry, LintSettings, Metadata, Original, Part
+from .prose import QUOTE_STYLES, RULES
 
 BOOK_KEYS = {
     "title": str, "creator": str, "language": str, "identifier": str, "date": str,
     "rights": str, "subtitle": str, "slug": str, "publisher": str, "edition": str,
     "description": str, "subjects": list, "trim": dict, "front": list, "chapters": list,
-    "back": list,
+    "back": list, "lint": dict,
 }
 BOOK_REQUIRED = ("title", "creator", "language", "identifier", "date", "rights", "chapters")
+LINT_KEYS = {"ignore": list, "quotes": str}
 PART_KEYS = {"title": str, "short-title": str}
 ENTRY_KEYS = {"term": str, "variants": list, "definition": str, "see": list, "original": dict}
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -179,12 +181,14 @@ def load_book(manuscript: Path, project: Path | None = None) -> Book:
     if any(p.code in ("M005", "M006") for p in problems):
         raise_if_any(problems)  # without the required keys, nothing further can be checked
     meta = _metadata(data, shown, lines, problems)
+    lint = lint_settings(data.get("lint") or {}, _value_node(node, "lint"), shown, problems)
     parts = _parts(data, manuscript, project, shown, lines, problems)
     glossary, gpath = _glossary(manuscript, project, problems)
     _unlisted_files(manuscript, data, project, problems)
     raise_if_any(problems)
     back = [str(x) for x in data.get("back", ["glossary"])]
-    return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back)
+    return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back,
+                lint)
 
 
 def _shown(path: Path, project: Path, follow: bool = True) -> Path:
@@ -196,6 +200,45 @@ def _shown(path: Path, project: Path, follow: bool = True) -> Path:
         return (path.resolve() if follow else path).relative_to(project)
     except ValueError:
         return path
+
+
+def _value_node(node, key: str):
+    """The YAML node of one top-level key's value, for the lines of what is inside it."""
+    if isinstance(node, yaml.MappingNode):
+        return next((v for k, v in node.value if k.value == key), None)
+    return None
+
+
+def lint_settings(value, node, shown: Path, problems: list[Problem]) -> LintSettings:
+    """book.yaml's `lint:` mapping: which prose rules are off, and the source's quote style."""
+    if not isinstance(value, dict):
+        return LintSettings()  # check_keys has reported the wrong type
+    lines = key_lines(node)
+    line0 = node.start_mark.line + 1 if node is not None else None
+    for key in value:
+        if key not in LINT_KEYS:
+            problems.append(Problem(shown, lines.get(str(key), line0), "M004",
+                                    f"unknown key 'lint.{key}'", "use 'ignore' and 'quotes'"))
+    quotes = value.get("quotes", "straight")
+    if quotes not in QUOTE_STYLES:
+        problems.append(Problem(shown, lines.get("quotes", line0), "M005",
+                                f"lint.quotes is '{quotes}'",
+                                "write 'straight' or 'typographic' (the quotes the Markdown "
+                                "is typed with)"))
+    ignore = value.get("ignore", [])
+    if not isinstance(ignore, list):
+        problems.append(Problem(shown, lines.get("ignore", line0), "M005",
+                                "lint.ignore must be a list", "write ignore: [P003]"))
+        ignore = []
+    items = _value_node(node, "ignore")
+    item_lines = [n.start_mark.line + 1 for n in getattr(items, "value", [])]
+    for code, line in zip(ignore, item_lines + [lines.get("ignore")] * len(ignore)):
+        if str(code).upper() not in RULES:
+            problems.append(Problem(shown, line, "P007",
+                                    f"lint.ignore names '{code}', which is not a prose rule",
+                                    f"use codes {min(RULES)}-{max(RULES)} (README, Lint)"))
+    return LintSettings(tuple(str(c).upper() for c in ignore if str(c).upper() in RULES),
+                        quotes if quotes in QUOTE_STYLES else "straight")
 
 
 def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> Metadata:

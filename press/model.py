@@ -59,6 +59,14 @@ class GlossaryEntry:
 
 
 @dataclass(frozen=True)
+class LintSettings:
+    """How `invoke lint` reads the prose: book.yaml's `lint:` key."""
+
+    ignore: tuple[str, ...] = ()  # prose codes silenced for the whole book
+    quotes: str = "straight"  # the source's quote style: "straight" or "typographic"
+
+
+@dataclass(frozen=True)
 class Book:
     """Everything the manuscript says, validated, before anything is converted."""
 
@@ -68,6 +76,7 @@ class Book:
     glossary: tuple[GlossaryEntry, ...] = ()
     glossary_path: Path | None = None
     back_glossary: bool = True
+    lint: LintSettings = LintSettings()
 
     @property
     def chapters(self) -> tuple[Part, ...]:

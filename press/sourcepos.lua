@@ -36,6 +36,9 @@ function Div(el)
       and is_html(only) and pos and pos ~= "" then
     return {pandoc.RawBlock("html", marker(pos)), only, pandoc.RawBlock("html", "<!--/pos-->")}
   end
+  if el.attributes["wrapper"] and #el.content == 0 then
+    return {}  -- it held only a lint comment, gone below
+  end
   return nil
 end
 
@@ -54,4 +57,23 @@ Image = marked
 function Code(el)
   el.attributes["data-pos"] = nil
   return el
+end
+
+-- Lint comments (<!-- lint: ignore P003 -->) talk to `invoke lint` only: keep them out
+-- of both outputs, where any other raw HTML comment would survive. Pandoc applies
+-- these before Span and Div, which then see the comment gone.
+local function is_lint_comment(el)
+  return is_html(el) and el.text:match("^%s*<!%-%-%s*lint:") ~= nil
+end
+
+function RawInline(el)
+  if is_lint_comment(el) then
+    return {}
+  end
+end
+
+function RawBlock(el)
+  if is_lint_comment(el) then
+    return {}
+  end
 end
