@@ -409,10 +409,3 @@ def glossary_is_a_folder(book):
     return 1
 
 
-@breaks("M001", "chapters/02-beta.md")
-def chapter_without_read_permission(book):
-    if os.geteuid() == 0:
-        pytest.skip("root reads any file whatever its permissions; the folder cases above "
-                    "take the same M001 path through the loader")
-    book.path("chapters/02-beta.md").chmod(0)
-    return 1
