@@ -17,7 +17,7 @@ page carries, and for the contents the pages of the headings. So:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 
@@ -34,6 +34,7 @@ class Segment:
     first_folio: int | None = None  # the page counter on its first page; None: as the CSS says
     more: bool = False  # another document follows: end on the page where it opens
     toc: dict = field(default_factory=dict)  # anchor id -> printed folio, for the contents
+    shared_css: bool = False  # the style sheets come parsed, once for all documents
 
     def page_of(self, anchor: str) -> Markup:
         """The contents entry's page number when another document holds its target."""
@@ -58,11 +59,12 @@ class Paginator:
         self._toc: dict = {}
         self.laid_out = 0  # documents actually laid out by the last call (for tests, bench)
 
-    def layout(self, p, render, base, roots, attempts: int = 3):
+    def layout(self, p, render, base, roots, css=(), attempts: int = 3):
         """Lay out the whole print edition; return (document, warnings, glossary items
         with their page references).
 
-        render(segment, glossary_items) gives a document's HTML.
+        render(segment, glossary_items) gives a document's HTML; css is the style sheets'
+        (text, base URL), parsed once here and given to every document.
         """
         from weasyprint.text.fonts import FontConfiguration
 
@@ -71,14 +73,16 @@ class Paginator:
         fresh: dict[str, Laid] = {}
         self.laid_out = 0
         self.fonts = self.fonts or FontConfiguration()
+        sheets = self._sheets(css, roots)
 
         def lay(segment: Segment, items=p.glossary) -> Laid:
+            segment = replace(segment, shared_css=bool(sheets))
             html = render(segment, items)
             key = hashlib.sha256(html.encode("utf-8")).hexdigest()
             laid = fresh.get(key) or self.done.get(key)
             if laid is None:
                 warnings: list[str] = []
-                document = pdf.layout(html, base, roots, warnings, self.fonts)
+                document = pdf.layout(html, base, roots, warnings, self.fonts, sheets)
                 self.laid_out += 1
                 kept = document.pages[:-1] if segment.more else list(document.pages)
                 laid = Laid(document, kept, warnings)
@@ -115,13 +119,23 @@ class Paginator:
                 if attempts == 1:
                     raise RuntimeError("the contents' page numbers did not settle")
                 self._toc, self.done = toc, {**self.done, **fresh}
-                return self.layout(p, render, base, roots, attempts - 1)
+                return self.layout(p, render, base, roots, css, attempts - 1)
         self._toc = toc
         self.done = fresh
         pages = [page for l in laid for page in l.kept]
         document = laid[0].document.copy(pages)
         document.parts = [l.document for l in laid]  # their fonts must outlive the copy
         return document, [w for l in laid for w in l.warnings], items
+
+    def _sheets(self, css, roots) -> list:
+        """The style sheets parsed for this font configuration; again only when changed."""
+        from . import pdf
+
+        key = hashlib.sha256(repr(list(css)).encode("utf-8")).hexdigest()
+        if getattr(self, "_css_key", None) != key:
+            self._css = [pdf.stylesheet(text, url, roots, self.fonts) for text, url in css]
+            self._css_key = key
+        return self._css
 
 
 def _toc_targets(p, body_parts) -> list[str]:

@@ -64,7 +64,16 @@ def weasyprint_warnings():
         logger.removeHandler(handler)
 
 
-def layout(html: str, base: Path, roots, warnings: list[str], font_config=None):
+def stylesheet(text: str, base_url: str, roots, font_config):
+    """A style sheet parsed once, to be given to many documents (fonts load at parse time)."""
+    from weasyprint import CSS
+
+    return CSS(string=text, base_url=base_url, url_fetcher=ConfinedFetcher(roots),
+               font_config=font_config)
+
+
+def layout(html: str, base: Path, roots, warnings: list[str], font_config=None,
+           stylesheets=()):
     """Lay out the print document; return WeasyPrint's Document (pages, anchors).
 
     Documents laid out with one font configuration load each font face once and share
@@ -74,7 +83,8 @@ def layout(html: str, base: Path, roots, warnings: list[str], font_config=None):
     with weasyprint_warnings() as messages:
         try:
             document = HTML(string=html, base_url=str(base) + "/",
-                            url_fetcher=fetcher).render(font_config=font_config)
+                            url_fetcher=fetcher).render(font_config=font_config,
+                                                        stylesheets=list(stylesheets))
         except FatalURLFetchingError as exc:
             raise_if_refused(fetcher)
             raise BuildError([Problem("print document", None, "W001", str(exc),

@@ -81,8 +81,11 @@ def layout_print(p: Prepared):
     references come from where the chapters' term uses landed."""
     roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
     # Relative paths in the text (images) resolve against the manuscript folder.
+    css = [(render(p.styles, "print/book.css.j2", **context(p)), p.styles.as_uri() + "/"),
+           ((p.styles / "css" / "print.css").read_text(encoding="utf-8"),
+            (p.styles / "css").as_uri() + "/")]
     document, warnings, _ = PAGINATOR.layout(
-        p, lambda segment, items: print_html(p, items, segment), p.book.root, roots)
+        p, lambda segment, items: print_html(p, items, segment), p.book.root, roots, css)
     return document, warnings
 
 
