@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import epub, pagelist, screen
+from . import convert, epub, pagelist, screen
 from .convert import convert_book, convert_definitions
 from .enrich import Image, enrich_book, finish
 from .fonts import FontFace, load_faces
@@ -42,9 +42,12 @@ def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     """load -> convert -> enrich: the shared front half of every build."""
     book = load_book(manuscript)
     log(f"load     {len(book.parts)} parts, {len(book.glossary)} glossary entries")
+    runs = convert.CACHE.runs
     fragments = convert_book(book)
     definitions = convert_definitions(book)
-    log(f"convert  {len(fragments)} parts through Pandoc")
+    ran = convert.CACHE.runs - runs
+    log(f"convert  {len(fragments)} parts: {ran} Pandoc run(s), the rest unchanged (cached)"
+        if ran < len(fragments) + 1 else f"convert  {len(fragments)} parts through Pandoc")
     problems: list[Problem] = screen_book(book, fragments, definitions)  # raw HTML
     roots, headings, images, registry = enrich_book(book, fragments, problems)
     uses = mark_terms(book, roots, registry, problems)
@@ -214,6 +217,9 @@ def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | N
     """The whole pipeline for the chosen formats; nothing is written unless all is valid."""
     started = time.perf_counter()
     refuse_output_inside(manuscript, out)
+    # Pandoc's output for a Markdown text is kept (keyed by text, Pandoc and filter), so
+    # the next build converts only the parts that changed.
+    convert.CACHE.folder = out / ".cache" / "pandoc"
     prepared = prepare(manuscript, styles or PROJECT / "styles", log)
     outputs, starts = [], None
     if "pdf" in formats:
