@@ -37,12 +37,15 @@ class ConversionCache:
     The key covers the Markdown text, the Pandoc version, the Lua filter's text and the
     options, so a warm process (serve, watch) never converts an unchanged part twice,
     and a changed filter or Pandoc upgrade can never serve stale HTML. With a folder,
-    results also survive the process (build/.cache/pandoc).
+    results also survive the process (build/.cache/pandoc). A one-off build reads the
+    folder as a shelf and puts its results there only once it has succeeded (save).
     """
 
     def __init__(self, limit: int = 512):
         self.limit = limit
         self.folder: Path | None = None
+        self.shelf: Path | None = None  # read from, written only by save()
+        self.touched: set[str] = set()
         self.memory: OrderedDict[str, str] = OrderedDict()
         self.hits = 0
         self.runs = 0  # Pandoc processes actually started
@@ -55,9 +58,11 @@ class ConversionCache:
 
     def get(self, key: str) -> str | None:
         with self.lock:
+            self.touched.add(key)
             found = self.memory.get(key)
-            if found is None and self.folder and (self.folder / f"{key}.html").is_file():
-                found = (self.folder / f"{key}.html").read_text(encoding="utf-8")
+            for folder in (self.folder, self.shelf):
+                if found is None and folder and (folder / f"{key}.html").is_file():
+                    found = (folder / f"{key}.html").read_text(encoding="utf-8")
             if found is not None:
                 self.hits += 1
                 self._keep(key, found)
@@ -69,6 +74,14 @@ class ConversionCache:
             self._keep(key, fragment)
             if self.folder:
                 atomic_write(self.folder / f"{key}.html", fragment.encode("utf-8"))
+
+    def save(self, folder: Path) -> None:
+        """Put the conversions the last build used on the shelf, for the next process."""
+        with self.lock:
+            for key in self.touched & self.memory.keys():
+                if not (folder / f"{key}.html").is_file():
+                    atomic_write(folder / f"{key}.html", self.memory[key].encode("utf-8"))
+            self.touched.clear()
 
     def _keep(self, key: str, fragment: str) -> None:
         self.memory[key] = fragment

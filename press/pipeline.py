@@ -118,8 +118,9 @@ def print_stamp(p: Prepared) -> str:
 
 
 def known_page_starts(p: Prepared, out: Path, log=print) -> list[pagelist.PageStart]:
-    """The print page starts for an EPUB-only build: from the last layout if it still
-    holds for this manuscript, else from a new layout (nothing is written but the cache)."""
+    """The print page starts for an EPUB-only build, from the last print layout if it
+    still holds for this manuscript. If not, the EPUB is made without a page list (and
+    says so in its metadata) rather than lay out the whole print edition again."""
     cache = out / ".cache" / f"{p.book.meta.slug}.pages.json"
     try:
         saved = json.loads(cache.read_text(encoding="utf-8"))
@@ -127,9 +128,9 @@ def known_page_starts(p: Prepared, out: Path, log=print) -> list[pagelist.PageSt
             return [pagelist.PageStart(*page) for page in saved["pages"]]
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    log("layout   print pages, for the EPUB's page list")
-    document, _ = layout_print(p)
-    return print_page_starts(p, document, out)
+    log("epub     no print page list: the print layout changed since the last PDF; "
+        "invoke build makes both with the page list")
+    return []
 
 
 def build_pdf(p: Prepared, out: Path, log=print):
@@ -218,8 +219,9 @@ def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | N
     started = time.perf_counter()
     refuse_output_inside(manuscript, out)
     # Pandoc's output for a Markdown text is kept (keyed by text, Pandoc and filter), so
-    # the next build converts only the parts that changed.
-    convert.CACHE.folder = out / ".cache" / "pandoc"
+    # the next build converts only the parts that changed; kept only once all is built.
+    shelf = convert.CACHE.shelf = out / ".cache" / "pandoc"
+    convert.CACHE.touched.clear()
     prepared = prepare(manuscript, styles or PROJECT / "styles", log)
     outputs, starts = [], None
     if "pdf" in formats:
@@ -230,6 +232,7 @@ def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | N
     if "html" in formats:
         build_html(prepared, out, log)
         outputs.append(out / "html" / "index.html")
+    convert.CACHE.save(shelf)
     log(f"done     in {time.perf_counter() - started:.2f} s")
     return outputs
 

@@ -195,3 +195,27 @@ def test_validator_findings_name_the_markdown_file_and_line(make_book, tmp_path)
     ace = run_ace(epub, sources)
     assert any(str(p.path).endswith("chapters/01-alpha.md") and p.line == line
                and "aria" in p.message for p in ace.violations), list(map(str, ace.violations))
+
+
+def page_list_and_features(epub):
+    archive = zipfile.ZipFile(epub)
+    nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))
+    opf = etree.fromstring(archive.read("EPUB/package.opf"))
+    features = [m.text for m in opf.iterfind(".//opf:meta[@property]", NS)
+                if m.get("property") == "schema:accessibilityFeature"]
+    return nav.find(".//x:nav[@epub:type='page-list']", NS) is not None, features
+
+
+def test_an_epub_alone_reuses_the_page_list_only_while_the_layout_holds(make_book, tmp_path):
+    book = make_book()
+    out = tmp_path / "out"
+    build(book.root, out, log=lambda *a: None)
+    (epub,) = build(book.root, out, formats=("epub",), log=lambda *a: None)
+    listed, features = page_list_and_features(epub)
+    assert listed and "pageNavigation" in features
+    book.replace("chapters/02-beta.md", "The ridge lines fade.", "The ridge lines fade away.")
+    said = []
+    (epub,) = build(book.root, out, formats=("epub",), log=said.append)
+    listed, features = page_list_and_features(epub)
+    assert not listed and "pageNavigation" not in features and "pageBreakMarkers" not in features
+    assert any("no print page list" in line for line in said)
