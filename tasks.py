@@ -108,7 +108,7 @@ def clean(c):
             "keep": "keep the temporary folder with the book and every output",
             "compare": "an earlier results JSON to compare this run with"})
 def bench(c, pages=0, chapters=0, terms=0, runs=0, out=str(BUILD / "bench"), quick=False,
-          budget=540, seed=1, keep=False, compare=""):
+          budget=500, seed=1, keep=False, compare=""):
     """Time our PDF and EPUB builds of a synthetic book against pandoc + WeasyPrint."""
     from bench.run import QUICK, BenchError, Options, bench as run_bench
     from bench.synth import Spec

@@ -95,11 +95,12 @@ def test_a_failing_process_is_reported_with_its_output(tmp_path):
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    """One real run of the whole harness on a very small book, one sample of each."""
+    """One real run of the whole harness on a very small book. Two runs are asked for
+    within a budget of one second, so the second round is left out: one sample of each."""
     out = tmp_path_factory.mktemp("bench")
     lines: list[str] = []
-    results, path = bench(Options(Spec(pages=10, chapters=2, terms=4), runs=1, out=out),
-                          log=lines.append)
+    options = Options(Spec(pages=10, chapters=2, terms=4), runs=2, out=out, budget=1)
+    results, path = bench(options, log=lines.append)
     return results, path, out, lines
 
 
@@ -113,7 +114,7 @@ def test_quick_run_writes_results_json(quick_run):
                             "measures", "book"}
     assert set(results["machine"]) >= {"cpu_count", "python", "weasyprint", "pandoc"}
     assert results["parameters"] == {"pages": 10, "chapters": 2, "terms": 4, "seed": 1,
-                                     "runs": 1, "budget_s": 540.0}
+                                     "runs": 2, "budget_s": 1.0}
 
 
 def test_quick_run_measures_every_build(quick_run):
@@ -139,6 +140,14 @@ def test_html_preview_row_is_measured_only_if_the_pipeline_has_it(quick_run):
     else:
         assert row["samples"] == [] and row["pass"] is None
         assert row["note"] == "n/a (no HTML edition yet)"
+
+
+def test_builds_that_would_overrun_the_budget_are_left_out_whole(quick_run):
+    log = "\n".join(quick_run[3])
+    assert "round 2: PDF builds left out" in log and "round 2: EPUB builds left out" in log
+    assert "round 2/2" not in log
+    assert quick_run[0]["incremental"]["pages_after"] == [
+        quick_run[0]["incremental"]["pages_before"]]  # one edit, always, even out of time
 
 
 def test_quick_run_prints_an_aligned_table(quick_run):
