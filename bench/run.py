@@ -8,6 +8,7 @@ round, ours next to the baseline, so that a busy machine weighs on both alike.
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -76,8 +77,6 @@ def run_process(args: list[str], cwd: Path) -> Run:
 
 
 def _json(line: str) -> dict:
-    import json
-
     try:
         value = json.loads(line)
     except ValueError:
