@@ -185,3 +185,42 @@ def stats(c, manuscript=str(MANUSCRIPT)):
     from press.stats import book_stats, table
 
     print(table(_run(lambda: book_stats(Path(manuscript), PROJECT / "styles"))))
+
+
+@task(help={"pages": "printed pages of the synthetic book (default 260; 16 with --quick)",
+            "chapters": "chapters (default 40; 3 with --quick)",
+            "terms": "glossary terms used throughout the text (default 50; 6 with --quick)",
+            "runs": "repetitions of each build, medians reported (default 3; 1 with --quick)",
+            "out": "folder for the JSON results (default: build/bench/)",
+            "quick": "a small book and one run: a smoke test of the harness",
+            "budget": "seconds the whole run may take; repetitions are dropped to fit",
+            "seed": "seed of the synthetic text (same seed, same book)",
+            "keep": "keep the temporary folder with the book and every output",
+            "compare": "an earlier results JSON to compare this run with"})
+def bench(c, pages=0, chapters=0, terms=0, runs=0, out=str(BUILD / "bench"), quick=False,
+          budget=500, seed=1, keep=False, compare=""):
+    """Time our PDF and EPUB builds of a synthetic book against pandoc + WeasyPrint."""
+    from bench.run import QUICK, BenchError, Options, bench as run_bench
+    from bench.synth import Spec
+
+    base = QUICK if quick else Spec()
+    spec = Spec(pages or base.pages, chapters or base.chapters, terms or base.terms, seed)
+    options = Options(spec, runs or (1 if quick else 3), Path(out), float(budget), keep)
+    try:
+        results, _ = run_bench(options)
+    except (BenchError, ValueError) as error:
+        raise Exit(f"bench failed: {error}", code=1) from None
+    if compare:
+        bench_compare(c, compare, str(Path(out) / "latest.json"))
+
+
+@task(name="bench-compare", help={"old": "an earlier results JSON",
+                                  "new": "a later one (default: build/bench/latest.json)"})
+def bench_compare(c, old, new=str(BUILD / "bench" / "latest.json")):
+    """Compare two benchmark results, measure by measure."""
+    from bench.report import compare, load
+
+    try:
+        print(compare(load(Path(old)), load(Path(new))))
+    except (OSError, ValueError) as error:
+        raise Exit(f"bench-compare: {error}", code=1) from None
