@@ -68,3 +68,17 @@ def test_a_new_heading_updates_the_contents(make_book, tmp_path):
     document, _, _ = lay_out(prepare(book.root), paginator)
     contents = next(t for t in page_texts(document, tmp_path, "after") if "Contents" in t)
     assert "A Late Section" in contents
+
+
+def test_page_references_follow_the_pages_added():
+    """press.pdf caches pydyf's page references by page count; it must stay exact."""
+    import pydyf
+
+    import press.pdf  # noqa: F401  (installs the cached property)
+
+    document = pydyf.PDF()
+    for n in range(3):
+        document.add_page(pydyf.Dictionary({"Type": "/Page"}))
+        kids = document.pages["Kids"]
+        assert document.page_references == tuple(f"{k} 0 R".encode() for k in kids[::3])
+        assert len(document.page_references) == n + 1
