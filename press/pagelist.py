@@ -30,14 +30,12 @@ class PageStart:
     offset: int = 0
 
 
-def _texts(box, key=None):
+def _texts(box, boxes, key=None):
     """(block key, text) for each piece of text on a page, in reading order.
 
     Generated content (counters, leaders, running heads in the margins) and the
     footnote area are skipped: they are not the book's text.
     """
-    from weasyprint.formatting_structure import boxes
-
     if isinstance(box, (boxes.MarginBox, boxes.FootnoteAreaBox)) or (
             box.element_tag and "::" in box.element_tag):
         return
@@ -46,16 +44,18 @@ def _texts(box, key=None):
     if isinstance(box, boxes.TextBox):
         yield key, box.text
     for child in getattr(box, "children", ()):
-        yield from _texts(child, key)
+        yield from _texts(child, boxes, key)
 
 
 def page_starts(document, body_start: int) -> list[PageStart]:
     """One PageStart for each page of the laid-out print document."""
+    from weasyprint.formatting_structure import boxes
+
     seen: dict[str, int] = {}
     starts = []
     for index, page in enumerate(document.pages):
         first = None
-        for key, text in _texts(page._page_box):
+        for key, text in _texts(page._page_box, boxes):
             w = weight(text)
             if first is None and w and key:
                 first = PageStart(folio(index, body_start), key, seen.get(key, 0))
