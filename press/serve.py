@@ -158,7 +158,7 @@ def start(port: int, site: Path, state: State) -> PreviewServer:
     try:
         server = PreviewServer(port, site, state)
     except OSError as exc:
-        raise BuildError([Problem(f"127.0.0.1:{port}", None, "L004",
+        raise BuildError([Problem(f"127.0.0.1:{port}", None, "L003",
                                   f"cannot listen on port {port}: {exc.strerror}",
                                   "stop the other server or choose another --port "
                                   "(--port 0 picks a free one)")]) from None
