@@ -10,6 +10,7 @@ anything broken or active stops the build before layout.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable
@@ -65,7 +66,7 @@ def screen_book(book: Book, fragments: dict[str, str],
     """
     problems: list[Problem] = []
     for part in book.parts:
-        found, visible = screen(fragments[part.slug], part.path)
+        found, visible = screen_part(fragments[part.slug], part.path)
         problems += found
         if not visible and not found:
             problems.append(Problem(part.path, _first_text_line(part), "M011",
@@ -78,6 +79,13 @@ def screen_book(book: Book, fragments: dict[str, str],
     if any(p.code in ("M022", "M023") for p in problems):
         raise_if_any(problems)
     return problems
+
+
+@lru_cache(maxsize=512)
+def screen_part(fragment: str, path) -> tuple[tuple[Problem, ...], bool]:
+    """screen() for a part, remembered: a warm rebuild reads only the parts that changed."""
+    found, visible = screen(fragment, path)
+    return tuple(found), visible
 
 
 def screen(fragment: str, path, line_at: LineMap = lambda n: n) -> tuple[list[Problem], bool]:
