@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -59,18 +58,17 @@ def subset_font(face: FontFace, text: str, cache: Path | None = None) -> bytes:
 
 
 def _subset(face: FontFace, chars: str) -> bytes:
-    """Subset with fontTools, keeping every OpenType layout feature (ligatures, shaping)."""
-    from fontTools import subset  # slow to import; a build that fails early never needs it
+    """Subset with HarfBuzz, keeping every OpenType layout feature (ligatures, shaping) and
+    every name record; milliseconds a face, and the same bytes for the same input."""
+    import uharfbuzz as hb
 
-    options = subset.Options()
-    options.layout_features = ["*"]
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    font = subset.load_font(str(face.path), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=chars)
-    subsetter.subset(font)
-    font.recalcTimestamp = False  # keep the EPUB byte-identical between builds
-    out = io.BytesIO()
-    font.save(out)
-    return out.getvalue()
+    wanted = hb.SubsetInput()
+    for char in chars:
+        wanted.unicode_set.add(ord(char))
+    wanted.sets(hb.SubsetInputSets.LAYOUT_FEATURE_TAG).invert()  # all of them
+    wanted.sets(hb.SubsetInputSets.NAME_ID).invert()
+    subset = hb.subset(hb.Face(hb.Blob.from_file_path(str(face.path))), wanted)
+    if subset is None:
+        raise BuildError([Problem(face.path, None, "F003", "HarfBuzz could not subset this font",
+                                  "check the font file, or use another in styles/fonts.yaml")])
+    return subset.blob.data
