@@ -37,16 +37,24 @@ def retarget(xhtml: str, files_by_id: dict[str, str]) -> str:
     return re.sub(r'href="#([^"]+)"', swap, xhtml)
 
 
-def part_files(chapters, glossary) -> dict[str, str]:
-    """Which XHTML file holds each id of the book."""
-    files = {"toc": "nav.xhtml", "title-page": "titlepage.xhtml", "copyright": "copyright.xhtml"}
+def files_by_id(chapters, glossary, furniture: dict, file_of, glossary_file: str) -> dict:
+    """Which file of a book split into files holds each id (EPUB, screen edition)."""
+    files = dict(furniture)
     for chapter in chapters:
-        name = f"{chapter.part.slug}.xhtml"
+        name = file_of(chapter.part)
         files[chapter.part.slug] = name
         files.update((i, name) for i in re.findall(r'\sid="([^"]+)"', chapter.xhtml))
-    files["glossary"] = "glossary.xhtml"
-    files.update((item.id, "glossary.xhtml") for item in glossary)
+    if glossary:
+        files["glossary"] = glossary_file
+        files.update((item.id, glossary_file) for item in glossary)
     return files
+
+
+def part_files(chapters, glossary) -> dict[str, str]:
+    """Which XHTML file holds each id of the book."""
+    return files_by_id(chapters, glossary, {"toc": "nav.xhtml", "title-page": "titlepage.xhtml",
+                                            "copyright": "copyright.xhtml"},
+                       lambda part: f"{part.slug}.xhtml", "glossary.xhtml")
 
 
 def content_items(ctx, chapters, glossary, styles: Path, starts=()) -> tuple[list[Item], dict]:

@@ -1,11 +1,10 @@
 """Stage 5c, the screen edition: one HTML page per part, rendered from styles/templates/html."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .epub import retarget
+from .epub import files_by_id, retarget
 from .render import render
 from .write import atomic_write
 
@@ -28,15 +27,8 @@ def page_of(part) -> str:
 
 def page_files(chapters, glossary) -> dict[str, str]:
     """Which page holds each id of the book, so book-wide '#id' links can cross pages."""
-    files = {"title-page": "index.html", "toc": "index.html", "copyright": "index.html"}
-    for chapter in chapters:
-        page = page_of(chapter.part)
-        files[chapter.part.slug] = page
-        files.update((i, page) for i in re.findall(r'\sid="([^"]+)"', chapter.html))
-    if glossary:
-        files["glossary"] = "glossary.html"
-        files.update((item.id, "glossary.html") for item in glossary)
-    return files
+    return files_by_id(chapters, glossary, {"title-page": "index.html", "toc": "index.html",
+                                            "copyright": "index.html"}, page_of, "glossary.html")
 
 
 def reading_order(chapters, glossary) -> list[dict]:
