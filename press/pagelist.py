@@ -47,22 +47,29 @@ def _texts(box, boxes, key=None):
         yield from _texts(child, boxes, key)
 
 
-def page_starts(document, body_start: int) -> list[PageStart]:
-    """One PageStart for each page of the laid-out print document."""
+def page_marks(pages) -> list[tuple[str, int] | None]:
+    """For each laid-out page, the block and offset where its text begins (None: the page
+    has no text of the book's). Blocks never cross parts, so parts are measured apart."""
     from weasyprint.formatting_structure import boxes
 
     seen: dict[str, int] = {}
-    starts = []
-    for index, page in enumerate(document.pages):
+    marks: list[tuple[str, int] | None] = []
+    for page in pages:
         first = None
         for key, text in _texts(page._page_box, boxes):
             w = weight(text)
             if first is None and w and key:
-                first = PageStart(folio(index, body_start), key, seen.get(key, 0))
+                first = (key, seen.get(key, 0))
             if key:
                 seen[key] = seen.get(key, 0) + w
-        starts.append(first or PageStart(folio(index, body_start), None))
-    return starts
+        marks.append(first)
+    return marks
+
+
+def page_starts(marks, body_start: int) -> list[PageStart]:
+    """One PageStart for each page of the book, from its parts' page marks in order."""
+    return [PageStart(folio(index, body_start), *(mark or (None,)))
+            for index, mark in enumerate(marks)]
 
 
 # --- the EPUB side ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pydyf
+import weasyprint.pdf as weasyprint_pdf
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
@@ -31,6 +32,26 @@ def _page_references(pdf) -> tuple:
 
 
 pydyf.PDF.page_references = property(_page_references)
+
+_build_fonts_dictionary = weasyprint_pdf.build_fonts_dictionary
+
+
+def _fonts_with_plain_hyphens(pdf, fonts, *args, **kwargs):
+    """Hyphens read as "-" when text is copied or searched, whichever came first.
+
+    WeasyPrint maps each glyph to the text it drew first: a font whose hyphen glyph first
+    ended a line by automatic hyphenation (U+2010) would make every hyphen in words like
+    "socio-political" read as U+2010, and which came first depends on where a part
+    begins. The hyphen-minus is what readers type and search for.
+    """
+    for font in fonts.values():
+        for glyph, text in font.to_unicode.items():
+            if text == "\u2010":
+                font.to_unicode[glyph] = "-"
+    return _build_fonts_dictionary(pdf, fonts, *args, **kwargs)
+
+
+weasyprint_pdf.build_fonts_dictionary = _fonts_with_plain_hyphens
 
 
 class ConfinedFetcher(URLFetcher):
@@ -132,6 +153,21 @@ def pdf_bytes(document, identifier: str, epoch_seconds: int) -> bytes:
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
             os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+def part_bytes(document, anchors: set[str], epoch_seconds: int) -> bytes:
+    """A part of the book as a tagged PDF, to be bound with the others (press.bind).
+
+    A link to an anchor that another part holds is written with a placeholder address
+    that binding turns into the internal link WeasyPrint would have written.
+    """
+    from .bind import LINK_PREFIX
+
+    for page in document.pages:
+        page.links[:] = [("external", LINK_PREFIX + target, *rest)
+                         if kind == "internal" and target not in anchors
+                         else (kind, target, *rest) for kind, target, *rest in page.links]
+    return pdf_bytes(document, "part", epoch_seconds)
 
 
 def anchor_pages(document) -> dict[str, int]:

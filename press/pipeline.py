@@ -76,34 +76,27 @@ def print_html(p: Prepared, items, segment: Segment | None = None) -> str:
                   segment=segment, print_css=(p.styles / "css" / "print.css").as_uri())
 
 
-# Parts laid out by the last build in this process, reused while their HTML is unchanged.
+# The print edition's parts of the last build, and the workers that typeset them: kept
+# while the process lives, so a warm rebuild typesets only what changed.
 PAGINATOR = Paginator()
 
 
 def layout_print(p: Prepared):
-    """Lay out the print edition part by part (see paginate.py); the glossary's page
-    references come from where the chapters' term uses landed."""
+    """Typeset and bind the print edition part by part (see paginate.py); the glossary's
+    page references come from where the chapters' term uses landed."""
     roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
     # Relative paths in the text (images) resolve against the manuscript folder.
     css = [(render(p.styles, "print/book.css.j2", **context(p)), p.styles.as_uri() + "/"),
            ((p.styles / "css" / "print.css").read_text(encoding="utf-8"),
             (p.styles / "css").as_uri() + "/")]
-    document, warnings, _ = PAGINATOR.layout(
-        p, lambda segment, items: print_html(p, items, segment), p.book.root, roots, css)
-    return document, warnings
+    seconds = int(epoch(p.book.meta.date).timestamp())
+    return PAGINATOR.layout(p, lambda segment, items: print_html(p, items, segment),
+                            p.book.root, roots, css, seconds)
 
 
-def body_start(p: Prepared, pages: dict[str, int]) -> int:
-    """Index of the page where arabic folios begin: the first chapter's opening."""
-    body = next((c.part.slug for c in p.chapters if c.part.kind == "chapter"), None)
-    return pages.get(body, 0)
-
-
-def print_page_starts(p: Prepared, document, out: Path) -> list[pagelist.PageStart]:
+def print_page_starts(p: Prepared, printed, out: Path) -> list[pagelist.PageStart]:
     """Where each printed page begins; kept in out/.cache for EPUB-only builds."""
-    from . import pdf
-
-    starts = pagelist.page_starts(document, body_start(p, pdf.anchor_pages(document)))
+    starts = pagelist.page_starts(printed.marks, printed.body_start)
     cache = out / ".cache" / f"{p.book.meta.slug}.pages.json"
     cache.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(cache, json.dumps({"stamp": print_stamp(p), "pages": [
@@ -135,17 +128,15 @@ def known_page_starts(p: Prepared, out: Path, log=print) -> list[pagelist.PageSt
 
 
 def build_pdf(p: Prepared, out: Path, log=print):
-    """render print HTML -> WeasyPrint -> build/<slug>.pdf; also where each page begins"""
-    from . import pdf  # WeasyPrint takes most of a second to import: only when laying out
-
-    document, warnings = layout_print(p)
-    for message in warnings:
+    """render print HTML -> typeset the parts (WeasyPrint) -> bind -> build/<slug>.pdf;
+    also where each page begins"""
+    printed = layout_print(p)
+    for message in printed.warnings:
         log(f"warning  WeasyPrint: {message}")
     target = out / f"{p.book.meta.slug}.pdf"
-    seconds = int(epoch(p.book.meta.date).timestamp())
-    atomic_write(target, pdf.pdf_bytes(document, p.book.meta.identifier, seconds))
-    log(f"pdf      {len(document.pages)} pages -> {target}")
-    return target, print_page_starts(p, document, out)
+    atomic_write(target, printed.data)
+    log(f"pdf      {printed.pages} pages, {PAGINATOR.laid_out} part(s) typeset -> {target}")
+    return target, print_page_starts(p, printed, out)
 
 
 def build_epub(p: Prepared, out: Path, starts=None, log=print) -> Path:
@@ -224,6 +215,9 @@ def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | N
     # the next build converts only the parts that changed; kept only once all is built.
     shelf = convert.CACHE.shelf = out / ".cache" / "pandoc"
     convert.CACHE.touched.clear()
+    if "pdf" in formats:  # the typesetting workers start while Pandoc runs
+        PAGINATOR.shelf = out / ".cache" / "print"
+        PAGINATOR.typesetters.start(1)
     prepared = prepare(manuscript, styles or PROJECT / "styles", log)
     outputs, starts = [], None
     if "pdf" in formats:
@@ -235,6 +229,8 @@ def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | N
         build_html(prepared, out, log)
         outputs.append(out / "html" / "index.html")
     convert.CACHE.save(shelf)
+    if "pdf" in formats:
+        PAGINATOR.save()
     log(f"done     in {time.perf_counter() - started:.2f} s")
     return outputs
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from lxml import html
 
-from . import pdf
 from .pipeline import layout_print, prepare
 
 # Average silent reading speed of adults for English non-fiction (Brysbaert 2019, 238 wpm).
@@ -62,8 +61,8 @@ def count_words(fragment: str) -> int:
 def book_stats(manuscript: Path, styles: Path) -> Stats:
     """Lay the print edition out as `invoke pdf` does and measure each part on it."""
     prepared = prepare(manuscript, styles, log=lambda *_: None)
-    document, _ = layout_print(prepared)
-    anchors = pdf.anchor_pages(document)
+    printed = layout_print(prepared)
+    anchors = printed.anchors
     spans = [("Title pages and contents", 0, 0)]
     spans += [(c.part.title, count_words(c.html), anchors[c.part.slug])
               for c in prepared.chapters]
@@ -71,10 +70,10 @@ def book_stats(manuscript: Path, styles: Path) -> Stats:
         words = sum(count_words(f"<p>{g.entry.term}</p>{g.definition_html}")
                     for g in prepared.glossary)
         spans.append(("Glossary", words, anchors["glossary"]))
-    ends = [start for _, _, start in spans[1:]] + [len(document.pages)]
+    ends = [start for _, _, start in spans[1:]] + [printed.pages]
     rows = tuple(Row(name, words, start + 1, end - start)
                  for (name, words, start), end in zip(spans, ends))
-    return Stats(rows, len(document.pages))
+    return Stats(rows, printed.pages)
 
 
 def duration(minutes: int) -> str:

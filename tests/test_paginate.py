@@ -1,11 +1,16 @@
-"""The print edition laid out part by part: the same book as one long document, and a
-warm rebuild after an edit lays out only what the edit changed."""
+"""The print edition typeset part by part in worker processes and bound into one PDF:
+the same book as one long document, and a rebuild typesets only what an edit changed."""
 from __future__ import annotations
 
+from io import BytesIO
+
+import pikepdf
+import pytest
 from pypdf import PdfReader
 
 from conftest import prepare
 from press import pdf
+from press.bind import LINK_PREFIX
 from press.paginate import Paginator
 from press.pipeline import print_html
 
@@ -16,58 +21,122 @@ def lay_out(prepared, paginator):
                             prepared.book.root, roots)
 
 
-def page_texts(document, tmp_path, name):
-    target = tmp_path / f"{name}.pdf"
-    target.write_bytes(document.write_pdf())
-    return [page.extract_text() for page in PdfReader(target).pages]
+@pytest.fixture
+def paginator():
+    made = Paginator()
+    yield made
+    made.typesetters.close()
 
 
-def test_parts_laid_out_apart_make_the_same_pages_as_one_document(make_book, tmp_path):
-    book = make_book()
-    prepared = prepare(book.root)
-    document, _, items = lay_out(prepared, Paginator())
-    # The same book as one document, its glossary given the page references found above:
-    # contents numbers come from target-counter, folios from the CSS alone.
-    roots = [prepared.styles, book.root, *{f.path.parent for f in prepared.faces}]
-    whole = pdf.layout(print_html(prepared, items), book.root, roots, [])
-    assert page_texts(document, tmp_path, "parts") == page_texts(whole, tmp_path, "whole")
-    assert pdf.anchor_pages(document) == pdf.anchor_pages(whole)
+def texts(data: bytes) -> list[str]:
+    # Each part's fonts map the hyphen glyph to the first hyphen character they met.
+    return [page.extract_text().replace("\u2010", "-") for page in PdfReader(BytesIO(data)).pages]
 
 
-def test_links_between_parts_resolve_in_the_pdf(make_book, tmp_path):
-    book = make_book()
-    document, _, _ = lay_out(prepare(book.root), Paginator())
-    target = tmp_path / "book.pdf"
-    target.write_bytes(document.write_pdf())
-    reader = PdfReader(target)
+def whole_book(prepared, printed) -> bytes:
+    """The same book laid out as one document, its glossary given the page references the
+    parts found: contents numbers come from target-counter, folios from the CSS alone."""
+    roots = [prepared.styles, prepared.book.root, *{f.path.parent for f in prepared.faces}]
+    whole = pdf.layout(print_html(prepared, printed.glossary), prepared.book.root, roots, [])
+    assert pdf.anchor_pages(whole) == printed.anchors
+    return whole.write_pdf()
+
+
+def test_parts_typeset_apart_make_the_same_book_as_one_document(make_book, paginator):
+    prepared = prepare(make_book().root)
+    printed = lay_out(prepared, paginator)
+    assert texts(printed.data) == texts(whole_book(prepared, printed))
+    assert printed.pages == len(PdfReader(BytesIO(printed.data)).pages)
+
+
+def test_links_between_parts_resolve_in_the_pdf(make_book, paginator):
+    printed = lay_out(prepare(make_book().root), paginator)
+    reader = PdfReader(BytesIO(printed.data))
     names = set(reader.named_destinations)
     assert {"gl-lantern", "alpha", "glossary"} <= names
     links = [a.get_object() for page in reader.pages for a in page.get("/Annots", [])]
     internal = [link for link in links if "/Dest" in link]
     assert internal and all(str(link["/Dest"]) in names for link in internal)
+    assert not [link for link in links if LINK_PREFIX in str(link.get("/A", {}).get("/URI", ""))]
+    # A link from a chapter to the glossary lands on the glossary's page.
+    page = reader.get_destination_page_number(reader.named_destinations["gl-lantern"])
+    assert page == printed.anchors["gl-lantern"]
 
 
-def test_a_warm_rebuild_lays_out_only_the_edited_chapter(make_book, tmp_path):
+def test_the_bound_book_has_one_structure_tree(make_book, paginator):
+    """Every page and link annotation has its own key in one parent tree, and every
+    structure element hangs from the one Document element."""
+    printed = lay_out(prepare(make_book().root), paginator)
+    book = pikepdf.open(BytesIO(printed.data))
+    tree = book.Root.StructTreeRoot
+    assert len(tree.K) == 1 and tree.K[0].S == "/Document"
+    document = tree.K[0]
+    nums = list(tree.ParentTree.Nums)
+    keys = [int(k) for k in nums[::2]]
+    assert len(keys) == len(set(keys)) and int(tree.ParentTreeNextKey) == max(keys) + 1
+    values = dict(zip(keys, nums[1::2]))
+    annotations = pages_marked = 0
+    for page in book.pages:
+        marked = values[int(page.obj.StructParents)]  # its marked content's elements
+        assert all(element.Pg.objgen == page.obj.objgen for element in marked)
+        pages_marked += bool(len(marked))
+        for annotation in page.obj.get("/Annots", ()):
+            element = values[int(annotation.StructParent)]
+            assert any(kid.get("/Obj") is not None and kid.Obj.objgen == annotation.objgen
+                       for kid in element.K if isinstance(kid, pikepdf.Dictionary))
+            annotations += 1
+    assert annotations > 0 and pages_marked >= len(book.pages) // 2
+    assert all(child.P.objgen == document.objgen for child in document.K)
+    assert str(book.Root.Lang) == "en" and book.Root.MarkInfo.Marked
+
+
+def test_a_warm_rebuild_typesets_only_the_edited_chapter(make_book, paginator):
     book = make_book()
-    paginator = Paginator()
     lay_out(prepare(book.root), paginator)
-    assert paginator.laid_out >= 4  # front (twice: its numbers were unknown), parts, glossary
+    assert paginator.laid_out >= 4  # front, the chapters, glossary
     lay_out(prepare(book.root), paginator)
-    assert paginator.laid_out == 0  # nothing changed: nothing laid out
+    assert paginator.laid_out == 0  # nothing changed: nothing typeset
     book.replace("chapters/02-beta.md", "\n\n[^1]:", " One more short sentence.\n\n[^1]:")
-    document, _, _ = lay_out(prepare(book.root), paginator)
+    printed = lay_out(prepare(book.root), paginator)
     assert paginator.laid_out == 1  # that chapter only: its page count did not change
-    assert any("One more short sentence." in t for t in page_texts(document, tmp_path, "edit"))
+    assert any("One more short sentence." in t for t in texts(printed.data))
 
 
-def test_a_new_heading_updates_the_contents(make_book, tmp_path):
+def test_a_longer_chapter_moves_the_folios_after_it(make_book, paginator):
     book = make_book()
-    paginator = Paginator()
     lay_out(prepare(book.root), paginator)
-    book.replace("chapters/02-beta.md", "\n\n[^1]:", "\n\n## A Late Section\n\nText.\n\n[^1]:")
-    document, _, _ = lay_out(prepare(book.root), paginator)
-    contents = next(t for t in page_texts(document, tmp_path, "after") if "Contents" in t)
-    assert "A Late Section" in contents
+    paragraph = "A sentence that only fills the page with words. " * 40
+    book.replace("chapters/01-alpha.md", "\n\nAlpha ends here.",
+                 f"\n\n{paragraph}\n\n{paragraph}\n\nAlpha ends here.")
+    prepared = prepare(book.root)
+    printed = lay_out(prepared, paginator)
+    assert paginator.laid_out >= 3  # that chapter, the one after it, the glossary
+    assert texts(printed.data) == texts(whole_book(prepared, printed))
+
+
+def test_wrong_guesses_of_chapter_lengths_still_make_the_right_book(make_book, paginator):
+    """Chapters typeset side by side start on the lengths the last build had; when those
+    are wrong, the chapters after are typeset again."""
+    prepared = prepare(make_book().root)
+    paginator.lengths = {c.part.slug: 10 for c in prepared.chapters}
+    paginator.toc = {"alpha": "99"}
+    printed = lay_out(prepared, paginator)
+    assert texts(printed.data) == texts(whole_book(prepared, printed))
+
+
+def test_parts_kept_on_the_shelf_serve_a_new_process(make_book, tmp_path, paginator):
+    prepared = prepare(make_book().root)
+    paginator.shelf = tmp_path / "print"
+    first = lay_out(prepared, paginator).data
+    paginator.save()
+    later = Paginator()
+    later.shelf = tmp_path / "print"
+    try:
+        again = lay_out(prepared, later)
+        assert later.laid_out == 0
+        assert again.data == first
+    finally:
+        later.typesetters.close()
 
 
 def test_page_references_follow_the_pages_added():

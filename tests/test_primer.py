@@ -19,7 +19,8 @@ NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops
 def norm(text: str) -> str:
     """Compare text as a reader sees it: typographic quotes, hyphenation and spacing undone."""
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
-    text = re.sub(r"-\n(?=[a-z])", "", text.replace("\u201d", '"').replace("\u00ad", ""))
+    # A line-end hyphen reads as U+2010 or "-", as the part's font first met the glyph.
+    text = re.sub(r"[-\u2010]\n(?=[a-z])", "", text.replace("\u201d", '"').replace("\u00ad", ""))
     return re.sub(r"\s+", " ", text).strip()
 
 

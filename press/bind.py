@@ -1,0 +1,155 @@
+"""Bind the print edition: the parts' PDFs, each laid out and written on its own, become
+one PDF, as if the book had been written as one document.
+
+WeasyPrint writes each part as a tagged PDF (PDF/UA-1). Binding keeps everything a
+reader, a screen reader or a printer relies on:
+- the pages, in order, each with its fonts and resources;
+- one structure tree: the parts' top-level elements in reading order under a single
+  Document element, and one parent tree whose keys are renumbered part by part;
+- the named destinations of every part, and the links between parts: a part's link to
+  an anchor in another part is written with a placeholder address (LINK_PREFIX + id),
+  and becomes an ordinary link to that named destination here;
+- one outline (bookmarks): the parts' top-level entries, one after another;
+- the first part's catalog: language, title shown in the window, XMP metadata.
+"""
+from __future__ import annotations
+
+import warnings
+from io import BytesIO
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
+
+# A link from one part to an anchor in another is written as a link to this address;
+# the bound book turns it into a link to the named destination.
+LINK_PREFIX = "press-part-link:"
+
+
+class BindError(RuntimeError):
+    """A part's link names an anchor that no part of the book has."""
+
+
+def bind(parts: list[bytes]) -> bytes:
+    """One PDF from the parts' PDFs, in order (see the module's description)."""
+    book = pikepdf.open(BytesIO(parts[0]))
+    root = book.Root
+    tree = root.StructTreeRoot
+    document = tree.K[0]
+    nums = list(tree.ParentTree.Nums)
+    dests = _dests(root)
+    outline = _outline_root(book)
+    for data in parts[1:]:
+        part = pikepdf.open(BytesIO(data))
+        shift = _next_key(nums)
+        first = len(book.pages)
+        with warnings.catch_warnings():
+            # pikepdf warns that named destinations are not copied with pages: they are,
+            # below, with the rest of what binding keeps.
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            book.pages.extend(part.pages)  # copied with everything they use
+        for page in book.pages[first:]:
+            _shift_keys(page.obj, shift)
+        their_tree = part.Root.StructTreeRoot
+        their_document = book.copy_foreign(their_tree.K[0])
+        for child in their_document.K:
+            child.P = document
+            document.K.append(child)
+        their_nums = list(their_tree.ParentTree.Nums)
+        for key, value in zip(their_nums[::2], their_nums[1::2]):
+            nums += [int(key) + shift, _copy(book, value)]
+        for name, dest in _dests(part.Root).items():
+            dests.setdefault(name, _copy(book, dest))
+        if "/Outlines" in part.Root and "/First" in part.Root.Outlines:
+            _append_outline(outline, book.copy_foreign(part.Root.Outlines))
+    tree.ParentTree = book.make_indirect(Dictionary(Nums=Array(nums)))
+    tree.ParentTreeNextKey = _next_key(nums)
+    _resolve_part_links(book, dests)
+    names = Array()
+    for name in sorted(dests):
+        names.append(String(name))
+        names.append(dests[name])
+    if "/Names" not in root:
+        root.Names = Dictionary()
+    root.Names.Dests = book.make_indirect(Dictionary(Names=names))
+    if "/First" in outline:
+        root.Outlines = outline
+    elif "/Outlines" in root:
+        del root.Outlines
+    out = BytesIO()
+    book.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
+
+
+def _copy(book, obj):
+    """An object of another PDF, made usable in this one (pikepdf copies only indirect
+    objects; direct arrays and dictionaries are rebuilt around their copied contents)."""
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return book.copy_foreign(obj)
+    if isinstance(obj, Array):
+        return Array([_copy(book, item) for item in obj])
+    if isinstance(obj, Dictionary):
+        return Dictionary({key: _copy(book, value) for key, value in obj.items()})
+    return obj
+
+
+def _next_key(nums: list) -> int:
+    return max((int(k) for k in nums[::2]), default=-1) + 1
+
+
+def _shift_keys(page, shift: int) -> None:
+    """Move a page's keys into the parent tree (its own, and its annotations') by shift."""
+    if "/StructParents" in page:
+        page.StructParents = int(page.StructParents) + shift
+    for annotation in page.get("/Annots", ()):
+        if "/StructParent" in annotation:
+            annotation.StructParent = int(annotation.StructParent) + shift
+
+
+def _dests(root) -> dict[str, object]:
+    """The named destinations of a catalog's flat name tree (as WeasyPrint writes it)."""
+    if "/Names" not in root or "/Dests" not in root.Names:
+        return {}
+    flat = list(root.Names.Dests.get("/Names", ()))
+    return {str(name): dest for name, dest in zip(flat[::2], flat[1::2])}
+
+
+def _outline_root(book):
+    if "/Outlines" in book.Root:
+        return book.Root.Outlines
+    return book.make_indirect(Dictionary(Type=Name.Outlines, Count=0))
+
+
+def _append_outline(outline, theirs) -> None:
+    """Put another outline's top-level entries after this one's, children and all."""
+    entry = theirs.First
+    while True:
+        entry.Parent = outline
+        if "/Last" in outline:
+            entry.Prev = outline.Last
+            outline.Last.Next = entry
+        else:
+            outline.First = entry
+        outline.Last = entry
+        if "/Next" not in entry:
+            break
+        entry = entry.Next
+    outline.Count = int(outline.get("/Count", 0)) + int(theirs.get("/Count", 0))
+
+
+def _resolve_part_links(book, dests: dict) -> None:
+    """Links written as placeholders for another part's anchor become internal links,
+    exactly as WeasyPrint writes them within one document."""
+    for page in book.pages:
+        for annotation in page.obj.get("/Annots", ()):
+            action = annotation.get("/A")
+            if action is None or str(action.get("/S")) != "/URI":
+                continue
+            uri = str(action.URI)
+            if not uri.startswith(LINK_PREFIX):
+                continue
+            anchor = uri[len(LINK_PREFIX):]
+            if anchor not in dests:
+                raise BindError(f"a link points to #{anchor}, which no part of the book has")
+            del annotation.A
+            annotation.Dest = String(anchor)
+            annotation.Contents = String(anchor)
