@@ -36,11 +36,12 @@ def bind(parts: list[bytes]) -> bytes:
     tree = root.StructTreeRoot
     document = tree.K[0]
     nums = list(tree.ParentTree.Nums)
+    next_key = _next_key(nums)
     dests = _dests(root)
     outline = _outline_root(book)
     for data in parts[1:]:
         part = pikepdf.open(BytesIO(data))
-        shift = _next_key(nums)
+        shift = next_key
         first = len(book.pages)
         with warnings.catch_warnings():
             # pikepdf warns that named destinations are not copied with pages: they are,
@@ -49,20 +50,23 @@ def bind(parts: list[bytes]) -> bytes:
             book.pages.extend(part.pages)  # copied with everything they use
         for page in book.pages[first:]:
             _shift_keys(page.obj, shift)
-        their_tree = part.Root.StructTreeRoot
-        their_document = book.copy_foreign(their_tree.K[0])
+        # Their catalog, copied in one go: what the pages use is already here and is
+        # shared, not copied twice; the rest (their page tree) is left unused.
+        theirs = book.copy_foreign(part.Root)
+        their_document = theirs.StructTreeRoot.K[0]
         for child in their_document.K:
             child.P = document
             document.K.append(child)
-        their_nums = list(their_tree.ParentTree.Nums)
+        their_nums = list(theirs.StructTreeRoot.ParentTree.Nums)
         for key, value in zip(their_nums[::2], their_nums[1::2]):
-            nums += [int(key) + shift, _copy(book, value)]
-        for name, dest in _dests(part.Root).items():
-            dests.setdefault(name, _copy(book, dest))
-        if "/Outlines" in part.Root and "/First" in part.Root.Outlines:
-            _append_outline(outline, book.copy_foreign(part.Root.Outlines))
+            nums += [int(key) + shift, value]
+        next_key = shift + _next_key(their_nums)
+        for name, dest in _dests(theirs).items():
+            dests.setdefault(name, dest)
+        if "/Outlines" in theirs and "/First" in theirs.Outlines:
+            _append_outline(outline, theirs.Outlines)
     tree.ParentTree = book.make_indirect(Dictionary(Nums=Array(nums)))
-    tree.ParentTreeNextKey = _next_key(nums)
+    tree.ParentTreeNextKey = next_key
     _resolve_part_links(book, dests)
     names = Array()
     for name in sorted(dests):
@@ -78,18 +82,6 @@ def bind(parts: list[bytes]) -> bytes:
     out = BytesIO()
     book.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
-
-
-def _copy(book, obj):
-    """An object of another PDF, made usable in this one (pikepdf copies only indirect
-    objects; direct arrays and dictionaries are rebuilt around their copied contents)."""
-    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
-        return book.copy_foreign(obj)
-    if isinstance(obj, Array):
-        return Array([_copy(book, item) for item in obj])
-    if isinstance(obj, Dictionary):
-        return Dictionary({key: _copy(book, value) for key, value in obj.items()})
-    return obj
 
 
 def _next_key(nums: list) -> int:
