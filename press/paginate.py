@@ -164,7 +164,8 @@ class _Run:
 
     def __init__(self, paginator: Paginator, p, render, base, roots, css, epoch):
         self.pg, self.p, self.render = paginator, p, render
-        self.base, self.roots, self.css, self.epoch = str(base), tuple(map(str, roots)), css, epoch
+        self.base, self.css, self.epoch = str(base), css, epoch
+        self.roots = tuple(sorted(set(map(str, roots))))  # in a set's order, keys would vary
         self.have: dict[str, Part] = {}  # parts typeset or recalled in this run
         self.front_parts = tuple(c for c in p.chapters if c.part.kind == "front")
         self.body = [c for c in p.chapters if c.part.kind != "front"]

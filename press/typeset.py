@@ -13,6 +13,7 @@ Messages are pickled and length-prefixed on the worker's standard input and outp
 """
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import selectors
@@ -186,6 +187,7 @@ class Typesetters:
         self.count = count or max(1, min(4, cores))
         self.workers: list[Worker] = []
         self.queue: list[Job] = []
+        atexit.register(self.stop)
 
     def start(self, count: int = 1) -> None:
         """Have `count` workers (at most one a core) running: started early, their imports
@@ -245,6 +247,13 @@ class Typesetters:
     def close(self) -> None:
         for worker in self.workers:
             worker.close()
+        self.workers = []
+
+    def stop(self) -> None:
+        """At exit: the workers hold nothing worth waiting for."""
+        for worker in self.workers:
+            worker.process.kill()
+            worker.process.wait()
         self.workers = []
 
 

@@ -151,3 +151,23 @@ def test_page_references_follow_the_pages_added():
         kids = document.pages["Kids"]
         assert document.page_references == tuple(f"{k} 0 R".encode() for k in kids[::3])
         assert len(document.page_references) == n + 1
+
+
+def test_a_new_process_typesets_nothing_when_nothing_changed(make_book, tmp_path):
+    """The shelf's keys do not depend on the process (hash seeds, set order)."""
+    import os
+    import subprocess
+    import sys
+
+    root, out = make_book().root, tmp_path / "out"
+    script = ("import sys; from pathlib import Path; from press.pipeline import build; "
+              "build(Path(sys.argv[1]), Path(sys.argv[2]), ('pdf',))")
+    runs = []
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", script, str(root), str(out)],
+                              capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+        runs.append((done.stdout, (out / "tiny-book.pdf").read_bytes()))
+    assert "0 part(s) typeset" not in runs[0][0]
+    assert "0 part(s) typeset" in runs[1][0]
+    assert runs[0][1] == runs[1][1]
