@@ -120,13 +120,16 @@ def test_quick_run_writes_results_json(quick_run):
 def test_quick_run_measures_every_build(quick_run):
     measures = quick_run[0]["measures"]
     for key in ("pdf_cold_s", "pdf_warm_s", "naive_pdf_s", "epub_cold_s", "epub_warm_s",
-                "naive_epub_s", "pdf_ratio", "epub_ratio", "pdf_cold_rss", "naive_pdf_rss",
-                "epub_cold_rss", "naive_epub_rss", "edit_epub", "edit_pdf", "edit_rss"):
+                "naive_epub_s", "pdf_ratio", "epub_ratio", "pdf_cold_mem", "pdf_cold_rss",
+                "naive_pdf_mem", "epub_cold_rss", "naive_epub_rss", "edit_epub", "edit_pdf",
+                "edit_mem"):
         m = measures[key]
         assert len(m["samples"]) == 1 and m["median"] > 0, key
         assert m["min"] <= m["median"] <= m["max"], key
     assert measures["pdf_ratio"]["target"] == {"max": 1.0}
-    assert measures["pdf_cold_rss"]["target"] == {"max": 300.0}
+    assert measures["pdf_cold_mem"]["target"] == {"max": 300.0}
+    # All processes together weigh at least as much as the largest of them.
+    assert measures["pdf_cold_mem"]["median"] >= measures["pdf_cold_rss"]["median"] * 0.9
     assert measures["edit_pdf"]["target"] == {"max": 1.5}
     assert 6 <= measures["pdf_cold_pages"]["median"] <= 16  # about the 10 pages asked for
     assert measures["naive_pdf_pages"]["median"] >= 1
@@ -188,3 +191,17 @@ def test_a_short_book_with_a_long_glossary_still_uses_every_term(tmp_path):
 def test_sizes_below_one_are_refused(field):
     with pytest.raises(ValueError, match=f"{field} must be at least 1"):
         Spec(**{field: 0})
+
+
+def test_memory_counts_the_processes_a_build_starts(tmp_path):
+    """A child that starts a process holding 200 MB is measured with it (the typesetting
+    workers are processes of their own)."""
+    import sys
+
+    from bench.run import run_process
+
+    hold = "b = bytearray(200 * 1024 * 1024); import time; time.sleep(1)"
+    parent = (f"import subprocess, sys; subprocess.run([sys.executable, '-c', {hold!r}], "
+              "check=True)")
+    run = run_process([sys.executable, "-c", parent], tmp_path)
+    assert run.tree_mb >= 200
