@@ -110,12 +110,14 @@ def serve(source, sink) -> None:
 
 
 def warm_up(fonts) -> None:
-    """Lay out a line while waiting for the first part: text shaping, hyphenation
-    patterns and font matching load once per process, and it is better done now."""
+    """Lay out and write a line while waiting for the first part: text shaping,
+    hyphenation patterns, font matching and subsetting load once per process, and it is
+    better done now."""
     from weasyprint import HTML
 
     HTML(string='<p lang="en" style="hyphens: auto; text-align: justify">Warming up the '
-                'typesetter before the first part arrives.</p>').render(font_config=fonts)
+                'typesetter before the first part arrives.</p>').render(
+        font_config=fonts).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def typeset(job: Job, fonts, css, sink) -> Written:
