@@ -12,12 +12,13 @@ from pathlib import Path
 
 from . import convert, epub, pagelist, screen
 from .convert import convert_book, convert_definitions
-from .enrich import Image, enrich_book, finish
+from .enrich import Image
 from .fonts import FontFace, load_faces
 from .errors import Problem, raise_if_any
-from .glossary import GlossaryItem, glossary_items, lint_glossary, mark_terms
+from .glossary import GlossaryItem, glossary_items, lint_glossary
 from .load import load_book
 from .paginate import Paginator, Segment
+from .parts import enrich_book
 from .model import Book, Chapter
 from .render import render
 from .safety import screen_book
@@ -50,16 +51,15 @@ def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     log(f"convert  {len(fragments)} parts: {ran} Pandoc run(s), the rest unchanged (cached)"
         if ran < len(fragments) + 1 else f"convert  {len(fragments)} parts through Pandoc")
     problems: list[Problem] = screen_book(book, fragments, definitions)  # raw HTML
-    roots, headings, images, registry = enrich_book(book, fragments, problems)
-    uses = mark_terms(book, roots, registry, problems)
+    enriched = enrich_book(book, fragments, problems)  # only changed parts again (parts.py)
+    uses, chapters = enriched.uses, enriched.chapters
     problems += lint_glossary(book, uses)
     raise_if_any(problems)
     items = glossary_items(book.glossary, definitions.get("__all__", ""), uses)
-    chapters = finish(book, roots, headings)
     linked = sum(u.linked for us in uses.values() for u in us)
     log(f"enrich   {sum(len(c.headings) for c in chapters)} headings; {len(items)} glossary "
         f"terms, {linked} linked of {sum(map(len, uses.values()))} uses")
-    return Prepared(book, chapters, items if book.back_glossary else (), tuple(images),
+    return Prepared(book, chapters, items if book.back_glossary else (), enriched.images,
                     load_faces(styles), styles)
 
 
