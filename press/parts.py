@@ -29,6 +29,7 @@ SCANS = Memo()  # fragment -> Scan
 TERMS = Memo(limit=8)  # terms_key -> Terms
 UNITS = Memo()  # everything a part's enrichment depends on -> Enriched
 TEXTS = Memo()  # (Enriched, the uses' book-wide ids) -> (html, xhtml)
+USES = Memo()  # (Part, Enriched, the uses' book-wide ids) -> the chapter's Use objects
 
 # A term use's stand-in id: the use's number in its chapter between two private-use
 # characters, with this process's own nonce so no text of a book can look like one.
@@ -59,7 +60,7 @@ class Enrichment:
 def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]) -> Enrichment:
     """Enrich every part, redoing only those whose inputs changed since a kept build."""
     limit = 2 * len(book.parts) + 64  # this build's results and the last ones
-    for memo in (SCANS, UNITS, TEXTS):
+    for memo in (SCANS, UNITS, TEXTS, USES):
         memo.limit = max(memo.limit, limit)
     trees: dict[str, object] = {}  # parsed in this build: used once, never kept
     scans = {p.slug: scanned(fragments[p.slug], trees) for p in book.parts}
@@ -89,8 +90,13 @@ def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]) 
                      use_ids(registry, [u.uses for _, u in chapters])))
     uses: dict[str, list[Use]] = {e.slug: [] for e in book.glossary}
     for part, unit in chapters:
-        for (slug, linked), use_id in zip(unit.uses, given[part.slug]):
-            uses[slug].append(Use(use_id, part, linked))
+        # The same Use objects while nothing about them changed: what the templates are
+        # given is then recognised at once as unchanged (press.memo.Fingerprints).
+        made = USES.get((part, unit, given[part.slug]), lambda: tuple(
+            (slug, Use(use_id, part, linked))
+            for (slug, linked), use_id in zip(unit.uses, given[part.slug])))
+        for slug, use in made:
+            uses[slug].append(use)
     done = []
     for part, unit in zip(book.parts, units):
         html, xhtml = TEXTS.get((unit, given.get(part.slug, ())),
