@@ -188,3 +188,13 @@ def test_a_short_book_with_a_long_glossary_still_uses_every_term(tmp_path):
 def test_sizes_below_one_are_refused(field):
     with pytest.raises(ValueError, match=f"{field} must be at least 1"):
         Spec(**{field: 0})
+
+
+def test_warm_loop_times_each_rebuild_and_its_pandoc_run(tmp_path):
+    from bench.warm import loop
+
+    book = synthesize(tmp_path / "manuscript", SMALL)
+    times = loop(book.root, tmp_path / "work", 2, ("html", "epub"), tmp_path / "prof")
+    assert {k: len(v) for k, v in times.items()} == {"html": 2, "epub": 2, "pandoc (in html)": 2}
+    assert all(0 < p < h for p, h in zip(times["pandoc (in html)"], times["html"]))
+    assert sorted(p.name for p in (tmp_path / "prof").iterdir()) == ["epub.prof", "html.prof"]
