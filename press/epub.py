@@ -53,12 +53,12 @@ def ids_in(xhtml: str) -> tuple[str, ...]:
 
 
 # Kept by text from earlier builds in this process (see press/memo.py).
-TARGETS, RETARGETED, IDS = Memo(), Memo(limit=512), Memo()
-TEXTS = Memo(limit=512)  # a document's rendered text -> (bytes, Markdown line map)
-KEYS = Memo(limit=512)  # a document's rendered text -> its block keys (data-b)
-MARKED = Memo(limit=512)  # (text, the markers it receives) -> text with page breaks
-CHARS = Memo(limit=512)  # a file's bytes -> the characters it holds
-PACKED = Memo(limit=512)  # (bytes, deflated) -> (CRC, bytes as stored in the zip)
+TARGETS, RETARGETED, IDS = (Memo(64, per_part=3) for _ in range(3))
+TEXTS = Memo(64, per_part=3)  # a document's rendered text -> (bytes, Markdown line map)
+KEYS = Memo(64, per_part=3)  # a document's rendered text -> its block keys (data-b)
+MARKED = Memo(64, per_part=3)  # (text, the markers it receives) -> text with page breaks
+CHARS = Memo(64, per_part=3)  # a file's bytes -> the characters it holds
+PACKED = Memo(64, per_part=3)  # (bytes, deflated) -> (CRC, bytes as stored in the zip)
 
 
 def files_by_id(chapters, glossary, furniture: dict, file_of, glossary_file: str) -> dict:

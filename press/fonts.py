@@ -70,7 +70,7 @@ def subset_font(face: FontFace, text: str, cache: Path | None = None) -> bytes:
 
 
 # Subsets made or read by earlier builds in this process, by file name (font and digest).
-SUBSETS = Memo(limit=64)
+SUBSETS = Memo(limit=32)
 _DIGESTS: dict = {}  # font path -> ((mtime, size), sha256 of its bytes so far)
 
 

@@ -342,7 +342,7 @@ def _read_part(path: Path, shown: Path, kind: str, number, problems) -> Part | N
 
 # Parts read by earlier builds in this process: the same Part object while its file, place
 # and kind are unchanged (later stages key their own results on it).
-PARTS = Memo(limit=1024)
+PARTS = Memo(64, per_part=2)
 
 
 def _parse_part(path: Path, shown: Path, kind: str, number, text: str):

@@ -9,17 +9,33 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import weakref
 from collections import OrderedDict
 from pathlib import PurePath
 
 
 class Memo:
-    """A bounded map from a key to a result; the least recently used go first."""
+    """A bounded map from a key to a result; the least recently used go first.
 
-    def __init__(self, limit: int = 256):
-        self.limit = limit
+    A memo that holds something of every part is sized to the book (fit): its limit is
+    base + per_part for each part, room for this build's results and the last ones.
+    """
+
+    _all: weakref.WeakSet = weakref.WeakSet()
+
+    def __init__(self, limit: int = 256, per_part: int = 0):
+        self.base, self.per_part, self.limit = limit, per_part, limit
         self.kept: OrderedDict = OrderedDict()
         self.hits = self.misses = 0
+        Memo._all.add(self)
+
+    @classmethod
+    def fit(cls, parts: int) -> None:
+        """Size every memo to a book of this many parts (the largest seen lately)."""
+        for memo in list(cls._all):
+            memo.limit = memo.base + memo.per_part * parts
+            while len(memo.kept) > memo.limit:
+                memo.kept.popitem(last=False)
 
     def get(self, key, make):
         """The result kept for key, or make() kept as it."""

@@ -25,11 +25,11 @@ from .memo import Memo
 from .model import Book, Chapter, Part
 
 # Kept from earlier builds in this process (see press/memo.py).
-SCANS = Memo()  # fragment -> Scan
+SCANS = Memo(64, per_part=2)  # fragment -> Scan
 TERMS = Memo(limit=8)  # terms_key -> Terms
-UNITS = Memo()  # everything a part's enrichment depends on -> Enriched
-TEXTS = Memo()  # (Enriched, the uses' book-wide ids) -> (html, xhtml)
-USES = Memo()  # (Part, Enriched, the uses' book-wide ids) -> the chapter's Use objects
+UNITS = Memo(64, per_part=2)  # everything a part's enrichment depends on -> Enriched
+TEXTS = Memo(64, per_part=2)  # (Enriched, the uses' book-wide ids) -> (html, xhtml)
+USES = Memo(64, per_part=2)  # (Part, Enriched, the uses' book-wide ids) -> the chapter's Use objects
 
 # A term use's stand-in id: the use's number in its chapter between two private-use
 # characters, with this process's own nonce so no text of a book can look like one.
@@ -59,9 +59,6 @@ class Enrichment:
 
 def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]) -> Enrichment:
     """Enrich every part, redoing only those whose inputs changed since a kept build."""
-    limit = 2 * len(book.parts) + 64  # this build's results and the last ones
-    for memo in (SCANS, UNITS, TEXTS, USES):
-        memo.limit = max(memo.limit, limit)
     trees: dict[str, object] = {}  # parsed in this build: used once, never kept
     scans = {p.slug: scanned(fragments[p.slug], trees) for p in book.parts}
     registry = IdRegistry(reserved=reserved_ids(book))

@@ -44,6 +44,7 @@ class Prepared:
 def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     """load -> convert -> enrich: the shared front half of every build."""
     book = load_book(manuscript)
+    Memo.fit(len(book.parts))  # what a warm process keeps, sized to this book
     log(f"load     {len(book.parts)} parts, {len(book.glossary)} glossary entries")
     runs = convert.CACHE.runs
     fragments = convert_book(book)

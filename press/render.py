@@ -73,7 +73,7 @@ class Renderer:
         return digest.digest()
 
 
-RENDERED = Memo(limit=1024)  # key -> rendered text
+RENDERED = Memo(128, per_part=6)  # key -> text (the EPUB and the screen edition, each part)
 _TREES: dict = {}  # (styles, template) -> (file and stamp of each, what uses() returns)
 # Fields of the model that no template shows (metadata {"templates": False}).
 HIDDEN = frozenset(f.name for kind in vars(model).values() if dataclasses.is_dataclass(kind)

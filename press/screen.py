@@ -96,7 +96,7 @@ def read(path: Path) -> bytes:
 
 
 # Kept from earlier builds in this process (see press/memo.py).
-ENCODED = Memo(limit=512)  # a page's text -> its bytes
+ENCODED = Memo(64, per_part=3)  # a page's text -> its bytes
 FONTS = Memo(limit=32)  # (font file, time stamp and size) -> bytes
 # What this process last wrote to (or found in) each file, and the file's time stamp,
 # size and inode then; the oldest are forgotten first.
