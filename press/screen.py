@@ -64,10 +64,10 @@ def pages(ctx: dict, chapters, glossary, styles: Path) -> list[Page]:
     """
     files = page_files(chapters, glossary)
     order = reading_order(chapters, glossary)
-    render = Renderer(styles)
+    renderer = Renderer(styles)
 
     def page(template, href, **extra):
-        text = render(f"html/{template}", **ctx, files=files, page=href,
+        text = renderer(f"html/{template}", **ctx, files=files, page=href,
                       nav=neighbours(order, href), **extra)
         return Page(href, ENCODED.get(text, lambda: text.encode("utf-8")))
 
