@@ -9,7 +9,7 @@ from lxml import etree, html
 
 from .convert import END_MARKER, MARKER, pos_line
 from .errors import Problem
-from .model import Book, Chapter, Heading, Part
+from .model import Book, Heading, Part
 from .safety import screen_svg, script_url
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -112,44 +112,83 @@ class IdRegistry:
         return candidate
 
 
-def unique_ids(root, part: Part, registry: IdRegistry) -> dict[str, str]:
-    """Rename ids that clash with other parts; return this part's old -> new id map."""
-    renamed = {}
+@dataclass(frozen=True)
+class Scan:
+    """What one converted part holds that the rest of the book depends on, read once.
+
+    Every field is in document order and comes from the fragment alone: the ids its
+    elements carry, its headings (level, index of the heading's id in ids or None, text,
+    line), its links (href, line) and its images (src, line, whether it has alt text).
+    """
+
+    ids: tuple[str, ...]
+    headings: tuple[tuple[int, int | None, str, int | None], ...]
+    links: tuple[tuple[str, int | None], ...]
+    images: tuple[tuple[str, int | None, bool], ...]
+
+
+def scan(root) -> Scan:
+    """Read a parsed fragment's ids, headings, links and images; change nothing."""
+    ids, headings, links, images = [], [], [], []
     for el in root.iter():
-        if isinstance(el.tag, str) and el.get("id"):
-            new = registry.claim(el.get("id"), part.slug)
-            renamed[el.get("id")] = new
-            el.set("id", new)
-    return renamed
+        if not isinstance(el.tag, str):
+            continue
+        if el.get("id"):
+            ids.append(el.get("id"))
+        if el.tag in HEADINGS:
+            at = len(ids) - 1 if el.get("id") else None
+            headings.append((int(el.tag[1]), at, el.text_content().strip(), line_of(el)))
+        elif el.tag == "a":
+            links.append((el.get("href", ""), line_of(el)))
+        elif el.tag == "img":
+            images.append((el.get("src", ""), line_of(el), bool(el.get("alt", "").strip())))
+    return Scan(tuple(ids), tuple(headings), tuple(links), tuple(images))
 
 
-def check_headings(root, part: Part, problems: list[Problem]) -> tuple[Heading, ...]:
-    """Collect section headings; a second title or a skipped level is reported."""
-    headings, previous = [], 1
-    for el in root.iter(*HEADINGS):
-        level = int(el.tag[1])
+def reserved_ids(book: Book) -> list[str]:
+    """Ids the templates give to the book's own furniture, which headings must not take."""
+    furniture = ["toc", "toc-title", "glossary", "glossary-title", "title-page", "copyright",
+                 "cover", "landmarks", "landmarks-title", "footnotes", "page-list",
+                 "page-list-title"]
+    furniture += [f"{p.slug}-title" for p in book.parts]
+    furniture += [f"gl-{e.slug}" for e in book.glossary]
+    return [p.slug for p in book.parts] + furniture
+
+
+def heading_problems(found: Scan, part: Part) -> list[Problem]:
+    """A second title or a skipped heading level."""
+    problems, previous = [], 1
+    for level, _, _, line in found.headings:
         if level == 1:
-            problems.append(Problem(part.path, line_of(el), "M013",
+            problems.append(Problem(part.path, line, "M013",
                                     "a second title in the chapter (level-1 heading)",
                                     "the title comes from front matter; use ## for sections"))
         elif level > previous + 1:
-            problems.append(Problem(part.path, line_of(el), "M014",
+            problems.append(Problem(part.path, line, "M014",
                                     f"heading level skips from {previous} to {level}",
                                     f"use {'#' * (previous + 1)} for this heading"))
         previous = level
-        headings.append(Heading(level, el.get("id") or "", el.text_content().strip()))
-    return tuple(headings)
+    return problems
 
 
-def resolve_links(root, part: Part, id_maps: dict[str, dict[str, str]],
-                  files: dict[str, str], problems: list[Problem]) -> None:
-    """Point internal links at the book-wide ids; a link to nowhere is an error."""
-    for a in root.iter("a"):
-        href = a.get("href", "")
+def headings_of(found: Scan, ids: tuple[str, ...]) -> tuple[Heading, ...]:
+    """The part's section headings with their book-wide ids."""
+    return tuple(Heading(level, ids[at] if at is not None else "", text)
+                 for level, at, text, _ in found.headings)
+
+
+def link_targets(found: Scan, part: Part, id_maps: dict[str, dict[str, str]],
+                 files: dict[str, str], problems: list[Problem]) -> tuple[str | None, ...]:
+    """Each link's new href, pointing at the book-wide id (None: left as it is).
+
+    A link to nowhere is an error."""
+    out = []
+    for href, line in found.links:
+        out.append(None)
         if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
             # (javascript: and the like are refused by press.safety already, as S003)
             if not href.startswith(("http:", "https:", "mailto:")) and not script_url(href):
-                problems.append(Problem(part.path, line_of(a), "M015",
+                problems.append(Problem(part.path, line, "M015",
                                         f"link scheme not allowed: {href}",
                                         "link to http(s), mailto, or a place in the book"))
             continue
@@ -157,20 +196,26 @@ def resolve_links(root, part: Part, id_maps: dict[str, dict[str, str]],
         slug = files.get(Path(target).name) if target else part.slug
         ids = id_maps.get(slug or "", {})
         if slug is None or (fragment and fragment not in ids):
-            problems.append(Problem(part.path, line_of(a), "M016",
+            problems.append(Problem(part.path, line, "M016",
                                     f"broken cross-reference '{href}'",
                                     "link to a heading id in this chapter (#id) or in another "
                                     "file of the book (02-name.md#id)"))
             continue
-        a.set("href", "#" + (ids[fragment] if fragment else slug))
+        out[-1] = "#" + (ids[fragment] if fragment else slug)
+    return tuple(out)
 
 
-def collect_images(root, part: Part, manuscript: Path, problems: list[Problem]) -> list[Image]:
-    """Check each image: alt text present, file inside the manuscript and existing."""
-    images = []
-    for img in root.iter("img"):
-        src, line = img.get("src", ""), line_of(img)
-        if not img.get("alt", "").strip():
+def check_images(found: Scan, part: Part, manuscript: Path,
+                 problems: list[Problem]) -> tuple[tuple[str | None, ...], list[Image]]:
+    """Check each image: alt text present, file inside the manuscript and existing.
+
+    Returns the name each image has in the outputs (None: left as it is) and the images.
+    The files are read on every build: an image can change while the Markdown does not.
+    """
+    names, images = [], []
+    for src, line, alt in found.images:
+        names.append(None)
+        if not alt:
             problems.append(Problem(part.path, line, "M017", f"image '{src}' has no alt text",
                                     "describe the image: ![what it shows](images/file.png)"))
         path = (manuscript / src).resolve()
@@ -181,13 +226,10 @@ def collect_images(root, part: Part, manuscript: Path, problems: list[Problem]) 
         elif not path.is_file():
             problems.append(Problem(part.path, line, "M019", f"image '{src}' not found",
                                     "check the file name under manuscript/images/"))
-        elif image_problems(path, src, part, line, manuscript, problems):
-            continue
-        else:
-            name = path.relative_to(manuscript).as_posix()  # distinct for distinct files
-            images.append(Image(path, name))
-            img.set("src", name)
-    return images
+        elif not image_problems(path, src, part, line, manuscript, problems):
+            names[-1] = path.relative_to(manuscript).as_posix()  # distinct for distinct files
+            images.append(Image(path, names[-1]))
+    return tuple(names), images
 
 
 # What each image type's file starts with; an SVG is text, read by press.safety.
@@ -224,28 +266,6 @@ def image_problems(path: Path, src: str, part: Part, line, manuscript: Path,
     return bool(found)
 
 
-def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]):
-    """Run the passes over every part; return the trees, headings, images and id registry."""
-    # Ids the templates give to the book's own furniture, which headings must not take.
-    furniture = ["toc", "toc-title", "glossary", "glossary-title", "title-page", "copyright",
-                 "cover", "landmarks", "landmarks-title", "footnotes", "page-list",
-                 "page-list-title"]
-    furniture += [f"{p.slug}-title" for p in book.parts]
-    furniture += [f"gl-{e.slug}" for e in book.glossary]
-    registry = IdRegistry(reserved=[p.slug for p in book.parts] + furniture)
-    roots = {p.slug: parse_fragment(fragments[p.slug]) for p in book.parts}
-    id_maps = {p.slug: unique_ids(roots[p.slug], p, registry) for p in book.parts}
-    files = {p.path.name: p.slug for p in book.parts}
-    images: list[Image] = []
-    headings = {}
-    for part in book.parts:
-        root = roots[part.slug]
-        headings[part.slug] = check_headings(root, part, problems)
-        resolve_links(root, part, id_maps, files, problems)
-        images += collect_images(root, part, book.root, problems)
-    return roots, headings, images, registry
-
-
 # Blocks that can hold text where a printed page may begin (see press/pagelist.py).
 KEYED = {"p", "li", "dt", "dd", "blockquote", "pre", "figcaption", "td", "th", "caption",
          "div", "section", "aside", "figure", "header", "footer", *HEADINGS}
@@ -269,13 +289,23 @@ def note_semantics(root) -> None:
                 el.set("data-epub-type", NOTE_TYPES[cls])
 
 
-def finish(book: Book, roots, headings) -> tuple[Chapter, ...]:
-    """Serialise each enriched tree twice: HTML for print, XHTML for the EPUB."""
-    chapters = []
-    for part in book.parts:
-        root = roots[part.slug]
-        note_semantics(root)
-        key_blocks(root, part.slug)
-        xhtml = serialise(root, xml=True)
-        chapters.append(Chapter(part, serialise(root, xml=False), xhtml, headings[part.slug]))
-    return tuple(chapters)
+def apply(root, ids: tuple[str, ...], hrefs: tuple, names: tuple) -> None:
+    """Give a part's tree what the rest of the book decided: its book-wide ids, its links'
+    targets and its images' names (each in the order scan() found them; None: unchanged)."""
+    elements = (el for el in root.iter() if isinstance(el.tag, str) and el.get("id"))
+    for el, new in zip(elements, ids, strict=True):
+        el.set("id", new)
+    for a, href in zip(list(root.iter("a")), hrefs, strict=True):
+        if href is not None:
+            a.set("href", href)
+    for img, name in zip(list(root.iter("img")), names, strict=True):
+        if name is not None:
+            img.set("src", name)
+
+
+def finish(root, slug: str) -> tuple[str, str]:
+    """Serialise an enriched tree twice: HTML for print, XHTML for the EPUB."""
+    note_semantics(root)
+    key_blocks(root, slug)
+    xhtml = serialise(root, xml=True)  # first: the HTML serialisation drops data-line
+    return serialise(root, xml=False), xhtml

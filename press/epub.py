@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from lxml import etree
 
 from . import pagelist
 from .fonts import subset_font
-from .render import render
+from .memo import Memo
+from .render import Renderer
 
 XHTML = "application/xhtml+xml"
 
@@ -37,13 +39,35 @@ def retarget(xhtml: str, files_by_id: dict[str, str]) -> str:
     return re.sub(r'href="#([^"]+)"', swap, xhtml)
 
 
+def retarget_kept(xhtml: str, files_by_id: dict[str, str]) -> str:
+    """retarget(), again only when the text or the files of the ids it links to changed."""
+    targets = TARGETS.get(xhtml, lambda: tuple(dict.fromkeys(re.findall(r'href="#([^"]+)"',
+                                                                         xhtml))))
+    key = (xhtml, tuple(files_by_id.get(t, "") for t in targets))
+    return RETARGETED.get(key, lambda: retarget(xhtml, files_by_id))
+
+
+def ids_in(xhtml: str) -> tuple[str, ...]:
+    """The ids a part's XHTML holds, in order (kept by text)."""
+    return IDS.get(xhtml, lambda: tuple(re.findall(r'\sid="([^"]+)"', xhtml)))
+
+
+# Kept by text from earlier builds in this process (see press/memo.py).
+TARGETS, RETARGETED, IDS = (Memo(64, per_part=3) for _ in range(3))
+TEXTS = Memo(64, per_part=3)  # a document's rendered text -> (bytes, Markdown line map)
+KEYS = Memo(64, per_part=3)  # a document's rendered text -> its block keys (data-b)
+MARKED = Memo(64, per_part=3)  # (text, the markers it receives) -> text with page breaks
+CHARS = Memo(64, per_part=3)  # a file's bytes -> the characters it holds
+PACKED = Memo(64, per_part=3)  # (bytes, deflated) -> (CRC, bytes as stored in the zip)
+
+
 def files_by_id(chapters, glossary, furniture: dict, file_of, glossary_file: str) -> dict:
     """Which file of a book split into files holds each id (EPUB, screen edition)."""
     files = dict(furniture)
     for chapter in chapters:
         name = file_of(chapter.part)
         files[chapter.part.slug] = name
-        files.update((i, name) for i in re.findall(r'\sid="([^"]+)"', chapter.xhtml))
+        files.update((i, name) for i in ids_in(chapter.xhtml))
     if glossary:
         files["glossary"] = glossary_file
         files.update((item.id, glossary_file) for item in glossary)
@@ -57,16 +81,18 @@ def part_files(chapters, glossary) -> dict[str, str]:
                        lambda part: f"{part.slug}.xhtml", "glossary.xhtml")
 
 
-def content_items(ctx, chapters, glossary, styles: Path, starts=()) -> tuple[list[Item], dict]:
+def content_items(ctx, chapters, glossary, styles: Path, starts=(),
+                  renderer: Renderer | None = None) -> tuple[list[Item], dict]:
     """The XHTML documents in reading order, the print edition's page breaks marked in them.
 
     Returns the items and, for each file, the Markdown line of each of its lines.
     """
+    render_ = renderer or Renderer(styles)
     files = part_files(chapters, glossary)
     texts: dict[str, tuple[str, str]] = {}  # href -> (id, text), in reading order
 
     def doc(id_, template, href, **extra):
-        texts[href] = (id_, render(styles, f"epub/{template}", **ctx, **extra))
+        texts[href] = (id_, render_(f"epub/{template}", **ctx, **extra))
 
     nav = {"toc": toc_entries(chapters, glossary, files), "landmarks": landmarks(chapters, glossary)}
     doc("cover", "cover.xhtml.j2", "cover.xhtml")
@@ -75,7 +101,7 @@ def content_items(ctx, chapters, glossary, styles: Path, starts=()) -> tuple[lis
     doc("nav", "nav.xhtml.j2", "nav.xhtml", **nav, page_list=())
     for chapter in chapters:
         doc(chapter.part.slug, "part.xhtml.j2", files[chapter.part.slug],
-            chapter=chapter, body=retarget(chapter.xhtml, files))
+            chapter=chapter, body=retarget_kept(chapter.xhtml, files))
     if glossary:
         doc("glossary", "glossary.xhtml.j2", "glossary.xhtml")
     markers = pagelist.plan(list(starts), keyed_files(texts))
@@ -84,9 +110,8 @@ def content_items(ctx, chapters, glossary, styles: Path, starts=()) -> tuple[lis
         texts = mark_pages(texts, markers)
     items, lines = [], {}
     for href, (id_, text) in texts.items():
-        text, lines[href] = source_lines(text)
-        items.append(Item(id_, href, XHTML, text.encode("utf-8"),
-                          "nav" if id_ == "nav" else "", in_spine=True))
+        data, lines[href] = TEXTS.get(text, lambda: source_lines(text))
+        items.append(Item(id_, href, XHTML, data, "nav" if id_ == "nav" else "", in_spine=True))
     return items, lines
 
 
@@ -94,31 +119,47 @@ def keyed_files(texts) -> dict[str, str]:
     """Which file holds each text block key (data-b), first occurrence first."""
     files: dict[str, str] = {}
     for href, (_, text) in texts.items():
-        for key in re.findall(r' data-b="([^"]+)"', text):
+        keys = KEYS.get(text, lambda: tuple(re.findall(r' data-b="([^"]+)"', text)))
+        for key in keys:
             files.setdefault(key, href)
     return files
 
 
 def mark_pages(texts, markers) -> dict[str, tuple[str, str]]:
-    """Put the page-break markers into the files that receive them."""
-    touched = {m.href for m in markers}
-    trees = {href: etree.fromstring(texts[href][1].encode("utf-8")) for href in touched}
-    pagelist.place(trees, markers)
+    """Put the page-break markers into the files that receive them.
+
+    Each file is marked on its own (its block keys are its own): a file whose text and
+    markers are those of an earlier build is not parsed again.
+    """
+    receives: dict[str, list] = {}
+    for m in markers:
+        receives.setdefault(m.href, []).append(m)
     out = dict(texts)
-    for href, root in trees.items():
-        body = etree.tostring(root, encoding="unicode")
-        out[href] = (texts[href][0], f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n{body}\n')
+    for href, mine in receives.items():
+        text = texts[href][1]
+        out[href] = (texts[href][0], MARKED.get((text, tuple(mine)),
+                                                lambda: marked(text, href, mine)))
     return out
 
 
-def source_lines(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """Drop the build's own attributes; keep, for each line that had one, its Markdown line."""
+def marked(text: str, href: str, markers) -> str:
+    """One file's text with its page-break markers in place."""
+    root = etree.fromstring(text.encode("utf-8"))
+    pagelist.place({href: root}, list(markers))
+    body = etree.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n{body}\n'
+
+
+def source_lines(text: str) -> tuple[bytes, tuple[tuple[int, int], ...]]:
+    """Drop the build's own attributes; keep, for each line that had one, its Markdown line.
+
+    Returns the file's bytes and (line, Markdown line) pairs."""
     lines = []
     for number, line in enumerate(text.split("\n"), 1):
         found = re.findall(r' data-line="(\d+)"', line)
         if found:
             lines.append((number, int(found[-1])))
-    return re.sub(r' data-(?:line|b)="[^"]*"', "", text), lines
+    return re.sub(r' data-(?:line|b)="[^"]*"', "", text).encode("utf-8"), tuple(lines)
 
 
 def toc_entries(chapters, glossary, files) -> list[dict]:
@@ -149,13 +190,17 @@ def landmarks(chapters, glossary) -> list[dict]:
     return marks
 
 
-def support_items(ctx, items, faces, images, styles: Path, cache: Path | None = None) -> list[Item]:
+def support_items(ctx, items, faces, images, styles: Path, cache: Path | None = None,
+                  renderer: Renderer | None = None) -> list[Item]:
     """Cover image, style sheets, subset fonts and the book's images."""
-    text = "".join(i.data.decode("utf-8") for i in items)
+    render_ = renderer or Renderer(styles)
+    chars = set().union(*(CHARS.get(i.data, lambda: frozenset(i.data.decode("utf-8")))
+                          for i in items))
+    text = "".join(sorted(chars))  # what the fonts must cover
     out = [Item("cover-image", "cover.svg", "image/svg+xml",
-                render(styles, "epub/cover.svg.j2", **ctx).encode("utf-8"), "cover-image"),
+                render_("epub/cover.svg.j2", **ctx).encode("utf-8"), "cover-image"),
            Item("css-fonts", "css/fonts.css", "text/css",
-                render(styles, "epub/fonts.css.j2", fonts=faces).encode("utf-8")),
+                render_("epub/fonts.css.j2", fonts=faces).encode("utf-8")),
            Item("css-epub", "css/epub.css", "text/css", (styles / "css" / "epub.css").read_bytes())]
     for n, face in enumerate(faces, 1):
         out.append(Item(f"font-{n}", f"fonts/{face.name}", "font/ttf", subset_font(face, text, cache)))
@@ -170,16 +215,43 @@ def support_items(ctx, items, faces, images, styles: Path, cache: Path | None = 
 
 def zip_epub(container: bytes, package: bytes, items: list[Item], timestamp) -> bytes:
     """mimetype first and stored, then a fixed order and fixed timestamps."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        def add(name, data, method=zipfile.ZIP_DEFLATED):
-            info = zipfile.ZipInfo(name, date_time=timestamp)
-            info.compress_type = method
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data, compresslevel=9 if method else None)
-        add("mimetype", b"application/epub+zip", zipfile.ZIP_STORED)
-        add("META-INF/container.xml", container)
-        add("EPUB/package.opf", package)
-        for item in items:
-            add(f"EPUB/{item.href}", item.data)
-    return buffer.getvalue()
+    entries = [("mimetype", b"application/epub+zip", False),
+               ("META-INF/container.xml", container, True), ("EPUB/package.opf", package, True)]
+    entries += [(f"EPUB/{item.href}", item.data, True) for item in items]
+    return zip_archive(entries, timestamp)
+
+
+def zip_archive(entries, timestamp) -> bytes:
+    """A zip file of (name, data, deflate) entries, in order, all with one time stamp.
+
+    Written here rather than with zipfile so that each file's compressed bytes can be
+    kept for the next build: only files that changed are compressed again. The layout
+    is the plain one (no data descriptors, no zip64: an EPUB stays far below 4 GB).
+    """
+    year, month, day, hour, minute, second = timestamp
+    dos_time = hour << 11 | minute << 5 | second // 2
+    dos_date = (year - 1980) << 9 | month << 5 | day
+    body, directory = io.BytesIO(), io.BytesIO()
+    for name, data, deflate in entries:
+        crc, stored = PACKED.get((data, deflate), lambda: pack(data, deflate))
+        encoded = name.encode("utf-8")
+        flags = 0 if encoded.isascii() else 0x800  # bit 11: the name is UTF-8
+        method = 8 if deflate else 0
+        common = struct.pack("<HHHHHLLLHH", 20, flags, method, dos_time, dos_date, crc,
+                             len(stored), len(data), len(encoded), 0)
+        directory.write(b"PK\x01\x02" + struct.pack("<BB", 20, 3) + common +
+                        struct.pack("<HHHLL", 0, 0, 0, 0o644 << 16, body.tell()) + encoded)
+        body.write(b"PK\x03\x04" + common + encoded + stored)
+    if body.tell() + directory.tell() >= 0xFFFFFFFF or len(entries) >= 0xFFFF:
+        raise ValueError("the EPUB is too large for a zip file without zip64")
+    end = struct.pack("<HHHHLLH", 0, 0, len(entries), len(entries), directory.tell(),
+                      body.tell(), 0)
+    return body.getvalue() + directory.getvalue() + b"PK\x05\x06" + end
+
+
+def pack(data: bytes, deflate: bool) -> tuple[int, bytes]:
+    """A file's CRC-32 and its bytes as the zip stores them (raw deflate, level 9)."""
+    if not deflate:
+        return zlib.crc32(data), data
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return zlib.crc32(data), squeeze.compress(data) + squeeze.flush()

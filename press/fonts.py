@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from .errors import BuildError, Problem
+from .memo import Memo
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,17 @@ class FontFace:
         return self.path.name
 
 
+# fonts.yaml as read by earlier builds in this process, by its text (never changed after).
+SPECS = Memo(limit=4)
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_faces(styles: Path) -> tuple[FontFace, ...]:
     """Read styles/fonts.yaml and find each face inside its installed package."""
     spec = styles / "fonts.yaml"
     faces = []
-    for family in yaml.safe_load(spec.read_text(encoding="utf-8")):
+    text = spec.read_text(encoding="utf-8")
+    for family in SPECS.get(text, lambda: yaml.load(text, Loader=LOADER)):
         try:
             base = resources.files(family["package"])
         except ModuleNotFoundError:
@@ -44,17 +51,37 @@ def load_faces(styles: Path) -> tuple[FontFace, ...]:
 
 
 def subset_font(face: FontFace, text: str, cache: Path | None = None) -> bytes:
-    """Keep only the glyphs the book needs (plus ASCII); reuse an earlier identical subset."""
+    """Keep only the glyphs the book needs (plus ASCII); reuse an earlier identical subset
+    (from this process, or from the cache folder)."""
     chars = "".join(sorted(set(text) | set(map(chr, range(32, 127)))))
-    key = hashlib.sha256(face.path.read_bytes() + chars.encode("utf-8", "surrogatepass"))
-    cached = cache / f"{face.path.stem}-{key.hexdigest()[:16]}.ttf" if cache else None
-    if cached and cached.is_file():
-        return cached.read_bytes()
-    data = _subset(face, chars)
-    if cached:
+    key = _font_digest(face.path).copy()
+    key.update(chars.encode("utf-8", "surrogatepass"))
+    name = f"{face.path.stem}-{key.hexdigest()[:16]}.ttf"
+    cached = cache / name if cache else None
+
+    def make() -> bytes:
+        return cached.read_bytes() if cached and cached.is_file() else _subset(face, chars)
+
+    data = SUBSETS.get(name, make)
+    if cached and not cached.is_file():
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_bytes(data)
     return data
+
+
+# Subsets made or read by earlier builds in this process, by file name (font and digest).
+SUBSETS = Memo(limit=32)
+_DIGESTS: dict = {}  # font path -> ((mtime, size), sha256 of its bytes so far)
+
+
+def _font_digest(path: Path):
+    """A sha256 fed with the font file's bytes, read again only when the file changed."""
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    kept = _DIGESTS.get(path)
+    if kept is None or kept[0] != stamp:
+        kept = _DIGESTS[path] = (stamp, hashlib.sha256(path.read_bytes()))
+    return kept[1]
 
 
 def _subset(face: FontFace, chars: str) -> bytes:

@@ -8,6 +8,7 @@ from lxml import html
 
 from .enrich import IdRegistry, line_of, parse_fragment, serialise
 from .errors import Problem
+from .memo import Memo
 from .model import Book, GlossaryEntry, Part
 
 # Never mark a term inside these: headings, links, code, and text the author opted out.
@@ -66,17 +67,34 @@ def matcher(entries) -> tuple[re.Pattern | None, dict[str, GlossaryEntry]]:
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I), by_form
 
 
+class Terms:
+    """The glossary as the marker reads it: one pattern over every form, and lookups."""
+
+    def __init__(self, entries):
+        self.pattern, self.by_form = matcher(entries)
+        self.by_term = {e.term.lower(): e for e in entries}
+
+
+def terms_key(entries) -> tuple:
+    """Everything about the glossary that decides how a chapter is marked."""
+    return tuple((e.term, e.slug, e.variants) for e in entries)
+
+
 class Marker:
-    """Wraps term occurrences of one book; the first in each chapter becomes a link."""
+    """Wraps term occurrences in one chapter; the first use of each term becomes a link.
 
-    def __init__(self, book: Book, registry: IdRegistry, problems: list[Problem]):
-        self.pattern, self.by_form = matcher(book.glossary)
-        self.by_term = {e.term.lower(): e for e in book.glossary}
-        self.registry, self.problems = registry, problems
-        self.uses: dict[str, list[Use]] = {e.slug: [] for e in book.glossary}
+    Each use gets a stand-in id, placeholder(n) for the chapter's n-th use: the book-wide
+    ids are handed out afterwards in reading order (use_ids), so a chapter's marking
+    never depends on the chapters before it and can be kept while they change.
+    """
 
-    def mark_part(self, root, part: Part) -> None:
-        self.part, self.linked = part, set()
+    def __init__(self, terms: Terms, path, placeholder):
+        self.terms, self.path, self.placeholder = terms, path, placeholder
+        self.uses: list[tuple[str, bool]] = []  # (entry slug, linked), in marking order
+        self.problems: list[Problem] = []
+        self.linked: set[str] = set()
+
+    def mark(self, root) -> None:
         self._explicit(root)
         self._walk(root)
         for span in list(root.iter("span")):
@@ -89,10 +107,10 @@ class Marker:
             if "term" not in span.get("class", "").split():
                 continue
             key = (span.get("data-key") or span.text_content()).strip()
-            entry = self.by_term.get(key.lower()) or self.by_form.get(key.lower())
+            entry = self.terms.by_term.get(key.lower()) or self.terms.by_form.get(key.lower())
             if entry is None:
                 self.problems.append(Problem(
-                    self.part.path, line_of(span), "G002",
+                    self.path, line_of(span), "G002",
                     f"glossary key '{key}' names no entry",
                     "use the exact term of an entry in glossary.yaml, or add the entry"))
                 span.drop_tag()
@@ -119,8 +137,9 @@ class Marker:
     def _split(self, parent, after, text: str) -> None:
         """Replace a run of text with text and term elements, in place."""
         pieces, last = [], 0
-        for match in self.pattern.finditer(text) if self.pattern else ():
-            entry = self.by_form[re.sub(r"\s+", " ", match.group(0).lower())]
+        pattern = self.terms.pattern
+        for match in pattern.finditer(text) if pattern else ():
+            entry = self.terms.by_form[re.sub(r"\s+", " ", match.group(0).lower())]
             node = self._wrap(entry, line_of(parent))
             node.text = match.group(0)
             pieces.append((text[last:match.start()], node))
@@ -146,8 +165,8 @@ class Marker:
         first = allow_link and entry.slug not in self.linked
         if first:
             self.linked.add(entry.slug)
-        use_id = self.registry.claim(f"t-{entry.slug}-{len(self.uses[entry.slug]) + 1}", "t")
-        self.uses[entry.slug].append(Use(use_id, self.part, first))
+        use_id = self.placeholder(len(self.uses))
+        self.uses.append((entry.slug, first))
         if first:
             node = html.Element("a", {"class": "term", "href": f"#{entry_id(entry)}",
                                       "data-epub-type": "glossref", "role": "doc-glossref",
@@ -160,15 +179,22 @@ class Marker:
         return node
 
 
-def mark_terms(book: Book, roots: dict, registry: IdRegistry, problems: list[Problem]):
-    """Mark glossary terms in every chapter; return each entry's uses in reading order."""
-    marker = Marker(book, registry, problems)
-    for part in book.chapters:
-        marker.mark_part(roots[part.slug], part)
-    for root in roots.values():
-        for el in root.iter("a", "span"):
-            el.attrib.pop("data-term", None)  # only needed while marking
-    return marker.uses
+def use_ids(registry: IdRegistry, marked) -> list[tuple[str, ...]]:
+    """The book-wide id of every use, chapter by chapter in reading order.
+
+    marked holds each chapter's uses as (entry slug, linked) in marking order. Ids are
+    't-<entry>-<n>', n counting the entry's uses through the book, claimed from the
+    registry that already holds every other id of the book.
+    """
+    counts: dict[str, int] = {}
+    out = []
+    for uses in marked:
+        ids = []
+        for slug, _ in uses:
+            counts[slug] = counts.get(slug, 0) + 1
+            ids.append(registry.claim(f"t-{slug}-{counts[slug]}", "t"))
+        out.append(tuple(ids))
+    return out
 
 
 def lint_glossary(book: Book, uses: dict[str, list]) -> list[Problem]:
@@ -203,18 +229,33 @@ def lint_glossary(book: Book, uses: dict[str, list]) -> list[Problem]:
 
 def glossary_items(entries, definitions_html: str, uses: dict) -> tuple[GlossaryItem, ...]:
     """Alphabetical items with their definitions split back out of the single Pandoc run."""
-    root = parse_fragment(definitions_html)
-    blocks = {div.get("id"): div for div in root.iter("div") if div.get("id")}
+    ordered = sorted(entries, key=lambda e: e.term.lower())
+    slugs = tuple(e.slug for e in ordered)
+    texts = DEFINITIONS.get((definitions_html, slugs), lambda: definitions(definitions_html, slugs))
     by_term = {e.term.lower(): e for e in entries}
     items = []
-    for entry in sorted(entries, key=lambda e: e.term.lower()):
-        block = blocks[f"def-{entry.slug}"]
-        xhtml = serialise(block, xml=True)
+    for entry, (definition_html, definition_xhtml) in zip(ordered, texts):
         see = tuple(SeeRef(by_term[s.lower()], entry_id(by_term[s.lower()]))
                     for s in entry.see if s.lower() in by_term)
-        items.append(GlossaryItem(entry, entry_id(entry), serialise(block, xml=False), xhtml,
+        items.append(GlossaryItem(entry, entry_id(entry), definition_html, definition_xhtml,
                                   see, tuple(uses.get(entry.slug, ()))))
     return tuple(items)
+
+
+# Definitions split out by earlier builds in this process, by the converted text.
+DEFINITIONS = Memo(limit=8)
+
+
+def definitions(definitions_html: str, slugs) -> tuple[tuple[str, str], ...]:
+    """(HTML, XHTML) of each entry's definition, in the order of slugs."""
+    root = parse_fragment(definitions_html)
+    blocks = {div.get("id"): div for div in root.iter("div") if div.get("id")}
+    out = []
+    for slug in slugs:
+        block = blocks[f"def-{slug}"]
+        xhtml = serialise(block, xml=True)  # first: the HTML serialisation drops data-line
+        out.append((serialise(block, xml=False), xhtml))
+    return tuple(out)
 
 
 def page_ranges(pages: list[tuple[int, str, str]]) -> list[tuple[str, str, str | None, str | None]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Problem, raise_if_any
+from .memo import Memo
 from .model import Book, GlossaryEntry, LintSettings, Metadata, Original, Part
 from .prose import QUOTE_STYLES, RULES
 
@@ -187,22 +188,24 @@ def load_book(manuscript: Path, project: Path | None = None) -> Book:
         raise_if_any(problems)  # without the required keys, nothing further can be checked
     meta = _metadata(data, shown, lines, problems)
     lint = lint_settings(data.get("lint") or {}, _value_node(node, "lint"), shown, problems)
-    parts = _parts(data, manuscript, project, shown, lines, problems)
+    real: dict[Path, Path] = {}  # each listed file's resolved path, resolved once
+    parts = _parts(data, manuscript, project, shown, lines, problems, real)
     glossary, gpath = _glossary(manuscript, project, problems)
-    _unlisted_files(manuscript, data, project, problems)
+    _unlisted_files(manuscript, data, project, problems, real)
     raise_if_any(problems)
     back = [str(x) for x in data.get("back", ["glossary"])]
     return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back,
                 lint)
 
 
-def _shown(path: Path, project: Path, follow: bool = True) -> Path:
+def _shown(path: Path, project: Path, follow: bool = True, real: Path | None = None) -> Path:
     """A path as messages show it: relative to the project when inside it.
 
-    follow=False names a link itself rather than the file it leads to.
+    follow=False names a link itself rather than the file it leads to; real is the path
+    already resolved, when the caller has it.
     """
     try:
-        return (path.resolve() if follow else path).relative_to(project)
+        return ((real or path.resolve()) if follow else path).relative_to(project)
     except ValueError:
         return path
 
@@ -282,15 +285,18 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
         trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")))
 
 
-def _parts(data, manuscript, project, shown, lines, problems) -> list[Part]:
+def _parts(data, manuscript, project, shown, lines, problems, real) -> list[Part]:
     parts: list[Part] = []
+    paths: set[Path] = set()
+    slugs: set[str] = set()
     number = 0
     for kind, key in (("front", "front"), ("chapter", "chapters"), ("back", "back")):
         for entry in data.get(key, []):
             if kind == "back" and entry == "glossary":
                 continue
             path = manuscript / str(entry)
-            if not path.resolve().is_relative_to(manuscript):
+            real[path] = path.resolve()
+            if not real[path].is_relative_to(manuscript):
                 problems.append(outside(shown, lines.get(key), f"'{entry}' under '{key}'"))
                 continue
             if path.exists() and not path.is_file():
@@ -303,26 +309,51 @@ def _parts(data, manuscript, project, shown, lines, problems) -> list[Part]:
                                         f"'{entry}' is listed under '{key}' but does not exist",
                                         "create the file or remove it from the list"))
                 continue
-            if any(p.path == _shown(path, project) for p in parts) or \
-                    any(p.slug == slugify(re.sub(r"^\d+[-_]", "", path.stem)) for p in parts):
+            shown_path = _shown(path, project, real=real[path])
+            if shown_path in paths or _part_slug(path) in slugs:
                 problems.append(Problem(shown, lines.get(key), "M021",
                                         f"'{entry}' is listed twice or shares its name with "
                                         "another part", "give every file a distinct name"))
                 continue
             number += kind == "chapter"
-            part = _read_part(path, kind, number if kind == "chapter" else None,
-                              project, problems)
+            part = _read_part(path, shown_path, kind, number if kind == "chapter" else None,
+                              problems)
             if part:
                 parts.append(part)
+                paths.add(part.path)
+                slugs.add(part.slug)
     return parts
 
 
-def _read_part(path: Path, kind: str, number, project: Path, problems) -> Part | None:
-    """Read one Markdown file and its front matter; blank the front matter in place."""
-    shown = _shown(path, project)
+def _part_slug(path: Path) -> str:
+    return slugify(re.sub(r"^\d+[-_]", "", path.stem))
+
+
+def _read_part(path: Path, shown: Path, kind: str, number, problems) -> Part | None:
+    """Read one Markdown file; its front matter is read again only when the text changed."""
     text = read_text(path, shown, problems)
     if text is None:
         return None
+    part, found = PARTS.get((path, shown, kind, number, text),
+                            lambda: _parse_part(path, shown, kind, number, text))
+    problems += found
+    return part
+
+
+# Parts read by earlier builds in this process: the same Part object while its file, place
+# and kind are unchanged (later stages key their own results on it).
+PARTS = Memo(64, per_part=2)
+
+
+def _parse_part(path: Path, shown: Path, kind: str, number, text: str):
+    """One part from its text, with what is wrong with it; blank the front matter in place."""
+    problems: list[Problem] = []
+    part = _part_of_text(path, shown, kind, number, text, problems)
+    return part, tuple(problems)
+
+
+def _part_of_text(path: Path, shown: Path, kind: str, number, text: str, problems):
+    """The Part a file's text makes, or None when it cannot make one (problems say why)."""
     if not text.strip():
         problems.append(Problem(shown, 1, "M011", "the file is empty",
                                 "write the chapter with its front matter, or remove it from "
@@ -347,7 +378,7 @@ def _read_part(path: Path, kind: str, number, project: Path, problems) -> Part |
                                 "the file has no text after its front matter",
                                 "write the chapter, or remove it from book.yaml"))
     blanked = "\n" * text[: match.end()].count("\n") + body
-    slug = slugify(re.sub(r"^\d+[-_]", "", path.stem))
+    slug = _part_slug(path)
     title = smarten(str(meta.get("title", path.stem)))
     short = smarten(str(meta.get("short-title") or title))
     return Part(kind, shown, slug, title, short, blanked, number)
@@ -362,15 +393,30 @@ def _glossary(manuscript: Path, project: Path, problems):
         problems.append(outside(_shown(path, project, follow=False), 1, "glossary.yaml"))
         return [], None
     text = read_text(path, shown, problems)
-    data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
-    if data is None:
+    if text is None:
         return [], shown
+    entries, found = GLOSSARIES.get((shown, text), lambda: _glossary_of_text(text, shown))
+    problems += found
+    return list(entries), shown
+
+
+# The glossary read by earlier builds in this process, by its text.
+GLOSSARIES = Memo(limit=8)
+
+
+def _glossary_of_text(text: str, shown: Path):
+    """The entries of glossary.yaml's text, and what is wrong with them."""
+    problems: list[Problem] = []
+    data, node = parse_yaml(text, shown, problems)
+    if data is None:
+        return (), tuple(problems)
     if not isinstance(data, list):
         problems.append(Problem(shown, 1, "M005", "glossary.yaml must be a list of entries",
                                 "start each entry with '- term: ...'"))
-        return [], shown
-    return [e for e in (_entry(item, n, shown, problems)
-                        for item, n in zip(data, node.value)) if e], shown
+        return (), tuple(problems)
+    entries = tuple(e for e in (_entry(item, n, shown, problems)
+                                for item, n in zip(data, node.value)) if e)
+    return entries, tuple(problems)
 
 
 def _entry(item, node, shown: Path, problems) -> GlossaryEntry | None:
@@ -421,13 +467,16 @@ def outside(shown: Path, line, what: str) -> Problem:
                    "relative path and no link leading out")
 
 
-def _unlisted_files(manuscript: Path, data: dict, project: Path, problems) -> None:
+def _unlisted_files(manuscript: Path, data: dict, project: Path, problems, real) -> None:
     """A Markdown file that book.yaml does not list would silently vanish from the book."""
-    listed = {(manuscript / str(e)).resolve()
+    def resolved(path: Path) -> Path:
+        return real.get(path) or path.resolve()
+
+    listed = {resolved(manuscript / str(e))
               for key in ("front", "chapters", "back") for e in data.get(key, [])}
     for folder, key in (("front", "front"), ("chapters", "chapters"), ("back", "back")):
         for path in sorted((manuscript / folder).glob("*.md")):
-            if path.resolve() not in listed:
+            if resolved(path) not in listed:
                 problems.append(Problem(_shown(path, project), 1, "M012",
                                         f"{'chapter ' if key == 'chapters' else ''}file is "
                                         "not listed in book.yaml",

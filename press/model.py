@@ -34,7 +34,10 @@ class Part:
     slug: str
     title: str
     short_title: str
-    markdown: str  # the whole file, front matter blanked so line numbers stay true
+    # The whole file, front matter blanked so line numbers stay true. The templates show
+    # the converted text, not this: a rendered page is kept while its values are the same
+    # apart from this field (press.render), unless a template names it.
+    markdown: str = field(metadata={"templates": False})
     number: int | None = None  # chapter number, None outside the body
 
 

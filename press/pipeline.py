@@ -12,14 +12,16 @@ from pathlib import Path
 
 from . import convert, epub, pagelist, screen
 from .convert import convert_book, convert_definitions
-from .enrich import Image, enrich_book, finish
+from .enrich import Image
 from .fonts import FontFace, load_faces
 from .errors import Problem, raise_if_any
-from .glossary import GlossaryItem, glossary_items, lint_glossary, mark_terms
+from .glossary import GlossaryItem, glossary_items, lint_glossary
 from .load import load_book
+from .memo import Memo
 from .paginate import Paginator, Segment
+from .parts import enrich_book
 from .model import Book, Chapter
-from .render import render
+from .render import Renderer, render
 from .safety import screen_book
 from .write import atomic_write
 
@@ -42,6 +44,7 @@ class Prepared:
 def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     """load -> convert -> enrich: the shared front half of every build."""
     book = load_book(manuscript)
+    Memo.fit(len(book.parts))  # what a warm process keeps, sized to this book
     log(f"load     {len(book.parts)} parts, {len(book.glossary)} glossary entries")
     runs = convert.CACHE.runs
     fragments = convert_book(book)
@@ -50,16 +53,15 @@ def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     log(f"convert  {len(fragments)} parts: {ran} Pandoc run(s), the rest unchanged (cached)"
         if ran < len(fragments) + 1 else f"convert  {len(fragments)} parts through Pandoc")
     problems: list[Problem] = screen_book(book, fragments, definitions)  # raw HTML
-    roots, headings, images, registry = enrich_book(book, fragments, problems)
-    uses = mark_terms(book, roots, registry, problems)
+    enriched = enrich_book(book, fragments, problems)  # only changed parts again (parts.py)
+    uses, chapters = enriched.uses, enriched.chapters
     problems += lint_glossary(book, uses)
     raise_if_any(problems)
     items = glossary_items(book.glossary, definitions.get("__all__", ""), uses)
-    chapters = finish(book, roots, headings)
     linked = sum(u.linked for us in uses.values() for u in us)
     log(f"enrich   {sum(len(c.headings) for c in chapters)} headings; {len(items)} glossary "
         f"terms, {linked} linked of {sum(map(len, uses.values()))} uses")
-    return Prepared(book, chapters, items if book.back_glossary else (), tuple(images),
+    return Prepared(book, chapters, items if book.back_glossary else (), enriched.images,
                     load_faces(styles), styles)
 
 
@@ -71,9 +73,16 @@ def context(p: Prepared) -> dict:
 
 def print_html(p: Prepared, items, segment: Segment | None = None) -> str:
     """The print edition's HTML: the whole book, or the part of it a segment holds."""
+    return render(p.styles, PRINT_TEMPLATE, **print_context(p, items, segment))
+
+
+PRINT_TEMPLATE = "print/book.html.j2"
+
+
+def print_context(p: Prepared, items, segment: Segment | None = None) -> dict:
     segment = segment or Segment(parts=tuple(p.chapters))
-    return render(p.styles, "print/book.html.j2", **{**context(p), "glossary": items},
-                  segment=segment, print_css=(p.styles / "css" / "print.css").as_uri())
+    return {**context(p), "glossary": items, "segment": segment,
+            "print_css": (p.styles / "css" / "print.css").as_uri()}
 
 
 # The print edition's parts of the last build, and the workers that typeset them: kept
@@ -105,10 +114,23 @@ def print_page_starts(p: Prepared, printed, out: Path) -> list[pagelist.PageStar
 
 
 def print_stamp(p: Prepared) -> str:
-    """What the print layout depends on: its HTML before page numbers, and the style sheet."""
-    digest = hashlib.sha256(print_html(p, p.glossary).encode("utf-8"))
-    digest.update((p.styles / "css" / "print.css").read_bytes())
-    return digest.hexdigest()
+    """What the print layout depends on: its HTML before page numbers, and the style sheet.
+
+    Kept in this process by what the HTML is made from (the template and its values), so
+    the HTML is rendered again only when that changed.
+    """
+    css = (p.styles / "css" / "print.css").read_bytes()
+
+    def stamp() -> str:
+        digest = hashlib.sha256(print_html(p, p.glossary).encode("utf-8"))
+        digest.update(css)
+        return digest.hexdigest()
+
+    key = Renderer(p.styles).key(PRINT_TEMPLATE, **print_context(p, p.glossary))
+    return stamp() if key is None else STAMPS.get((key, css), stamp)
+
+
+STAMPS = Memo(limit=8)  # (print HTML's template and values, print.css) -> print_stamp
 
 
 def known_page_starts(p: Prepared, out: Path, log=print) -> list[pagelist.PageStart]:
@@ -145,9 +167,11 @@ def build_epub(p: Prepared, out: Path, starts=None, log=print) -> Path:
     starts = known_page_starts(p, out, log) if starts is None else starts
     ctx = {**context(p), "modified": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
            "a11y": accessibility(p, paged=bool(starts))}
-    items, lines = epub.content_items(ctx, p.chapters, p.glossary, p.styles, starts)
+    renderer = Renderer(p.styles)  # a document whose template and values are unchanged is kept
+    items, lines = epub.content_items(ctx, p.chapters, p.glossary, p.styles, starts, renderer)
     write_source_map(p, out, lines)
-    items += epub.support_items(ctx, items, p.faces, p.images, p.styles, out / ".cache")
+    items += epub.support_items(ctx, items, p.faces, p.images, p.styles, out / ".cache",
+                                renderer)
     package = render(p.styles, "epub/package.opf.j2", **ctx, manifest=items)
     container = render(p.styles, "epub/container.xml.j2")
     data = epub.zip_epub(container.encode(), package.encode(), items, when.timetuple()[:6])
@@ -166,8 +190,23 @@ def write_source_map(p: Prepared, out: Path, lines: dict) -> None:
         sources["glossary.xhtml"] = {"source": str(p.book.glossary_path), "ids": {
             item.id: item.entry.line for item in p.glossary}}
     target = out / ".cache" / f"{p.book.meta.slug}.sources.json"
+    if SOURCE_MAPS.get(target) == (sources, file_stamp(target)):
+        return  # written by this process, with the same content, and not touched since
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, json.dumps(sources, indent=0).encode("utf-8"))
+    SOURCE_MAPS[target] = (sources, file_stamp(target))
+
+
+SOURCE_MAPS: dict = {}  # source map file -> (what was written, its stamp after writing)
+
+
+def file_stamp(path: Path):
+    """A file's time stamp, size and inode; None when it is not there."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size, found.st_ino
 
 
 def accessibility(p: Prepared, paged: bool) -> dict:

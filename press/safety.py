@@ -74,8 +74,7 @@ def screen_book(book: Book, fragments: dict[str, str],
                                     "write the text, or remove the file from book.yaml"))
     if book.glossary and "__all__" in definitions:
         _, origins = definitions_source(book)
-        problems += screen(definitions["__all__"], book.glossary_path,
-                           lambda n: origins[max(1, min(n, len(origins))) - 1])[0]
+        problems += screen_definitions(definitions["__all__"], book.glossary_path, origins)
     if any(p.code in ("M022", "M023") for p in problems):
         raise_if_any(problems)
     return problems
@@ -86,6 +85,13 @@ def screen_part(fragment: str, path) -> tuple[tuple[Problem, ...], bool]:
     """screen() for a part, remembered: a warm rebuild reads only the parts that changed."""
     found, visible = screen(fragment, path)
     return tuple(found), visible
+
+
+@lru_cache(maxsize=8)
+def screen_definitions(fragment: str, path, origins: tuple[int, ...]) -> tuple[Problem, ...]:
+    """screen() for the glossary's definitions, their lines mapped back to glossary.yaml;
+    remembered like screen_part."""
+    return tuple(screen(fragment, path, lambda n: origins[max(1, min(n, len(origins))) - 1])[0])
 
 
 def screen(fragment: str, path, line_at: LineMap = lambda n: n) -> tuple[list[Problem], bool]:

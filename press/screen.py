@@ -1,11 +1,13 @@
 """Stage 5c, the screen edition: one HTML page per part, rendered from styles/templates/html."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .epub import files_by_id, retarget
-from .render import render
+from .epub import files_by_id, retarget_kept
+from .memo import Memo
+from .render import Renderer, render
 from .write import atomic_write
 
 # Page names the edition gives its own furniture; a part with the same slug steps aside.
@@ -54,19 +56,25 @@ def neighbours(order: list[dict], href: str) -> dict:
 
 
 def pages(ctx: dict, chapters, glossary, styles: Path) -> list[Page]:
-    """Render the front page, one page per part and the glossary page."""
+    """Render the front page, one page per part and the glossary page.
+
+    A page whose template and values are those of an earlier build is not rendered
+    again (press.render.Renderer): after one chapter is edited, that chapter's page and
+    the pages that show what changed (the contents, the glossary) are.
+    """
     files = page_files(chapters, glossary)
     order = reading_order(chapters, glossary)
+    renderer = Renderer(styles)
 
     def page(template, href, **extra):
-        text = render(styles, f"html/{template}", **ctx, files=files, page=href,
+        text = renderer(f"html/{template}", **ctx, files=files, page=href,
                       nav=neighbours(order, href), **extra)
-        return Page(href, text.encode("utf-8"))
+        return Page(href, ENCODED.get(text, lambda: text.encode("utf-8")))
 
     out = [page("index.html.j2", "index.html", order=order)]
     for chapter in chapters:
         out.append(page("part.html.j2", page_of(chapter.part), chapter=chapter,
-                        body=retarget(chapter.html, files)))
+                        body=retarget_kept(chapter.html, files)))
     if glossary:
         out.append(page("glossary.html.j2", "glossary.html"))
     return out
@@ -76,19 +84,51 @@ def assets(faces, images, styles: Path) -> list[Page]:
     """Style sheets, the full font files (a preview need not subset) and the book's images."""
     out = [Page("css/fonts.css", render(styles, "html/fonts.css.j2", fonts=faces).encode()),
            Page("css/screen.css", (styles / "css" / "screen.css").read_bytes())]
-    out += [Page(f"fonts/{face.name}", face.path.read_bytes()) for face in faces]
+    out += [Page(f"fonts/{face.name}", read(face.path)) for face in faces]
     out += [Page(image.name, image.source.read_bytes())
             for image in sorted(set(images), key=lambda i: i.name)]
     return out
 
 
+def read(path: Path) -> bytes:
+    """A font file's bytes, read again only when its time stamp or size changed."""
+    return FONTS.get((path, _stamp(path)), path.read_bytes)
+
+
+# Kept from earlier builds in this process (see press/memo.py).
+ENCODED = Memo(64, per_part=3)  # a page's text -> its bytes
+FONTS = Memo(limit=32)  # (font file, time stamp and size) -> bytes
+# What this process last wrote to (or found in) each file, and the file's time stamp,
+# size and inode then; the oldest are forgotten first.
+WRITTEN: OrderedDict[Path, tuple[tuple, bytes]] = OrderedDict()
+
+
 def put(site: Path, page: Page) -> bool:
-    """Write a page only when its bytes differ, so unchanged pages keep their time stamps."""
+    """Write a page only when its bytes differ, so unchanged pages keep their time stamps.
+
+    A file this process wrote, unchanged on disk since (time stamp and size), is known
+    without reading it again.
+    """
     target = site / page.href
-    if target.is_file() and target.read_bytes() == page.data:
+    written = WRITTEN.get(target)
+    if written is not None and written[1] == page.data and written[0] == _stamp(target):
         return False
-    atomic_write(target, page.data)
-    return True
+    same = target.is_file() and target.read_bytes() == page.data
+    if not same:
+        atomic_write(target, page.data)
+    WRITTEN[target] = (_stamp(target), page.data)
+    WRITTEN.move_to_end(target)
+    while len(WRITTEN) > 4096:
+        WRITTEN.popitem(last=False)
+    return not same
+
+
+def _stamp(path: Path):
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size, found.st_ino
 
 
 def prune(site: Path, keep: set[str]) -> list[str]:

@@ -205,3 +205,13 @@ def test_memory_counts_the_processes_a_build_starts(tmp_path):
               "check=True)")
     run = run_process([sys.executable, "-c", parent], tmp_path)
     assert run.tree_mb >= 200
+
+
+def test_warm_loop_times_each_rebuild_and_its_pandoc_run(tmp_path):
+    from bench.warm import loop
+
+    book = synthesize(tmp_path / "manuscript", SMALL)
+    times = loop(book.root, tmp_path / "work", 2, ("html", "epub"), tmp_path / "prof")
+    assert {k: len(v) for k, v in times.items()} == {"html": 2, "epub": 2, "pandoc (in html)": 2}
+    assert all(0 < p < h for p, h in zip(times["pandoc (in html)"], times["html"]))
+    assert sorted(p.name for p in (tmp_path / "prof").iterdir()) == ["epub.prof", "html.prof"]

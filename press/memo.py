@@ -1,0 +1,155 @@
+"""Warm-process memory: results kept by everything that decides them, for the next build.
+
+A process that stays up (invoke serve, invoke watch, the benchmark's edit loop) builds the
+same book again and again with one part changed. Each stage that works part by part keeps
+its results here, keyed by its whole input, so a rebuild redoes only what a change reaches.
+Kept results are shared between builds and must never be changed by their users.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import weakref
+from collections import OrderedDict
+from pathlib import PurePath
+
+
+class Memo:
+    """A bounded map from a key to a result; the least recently used go first.
+
+    A memo that holds something of every part is sized to the book (fit): its limit is
+    base + per_part for each part, room for this build's results and the last ones.
+    """
+
+    _all: weakref.WeakSet = weakref.WeakSet()
+
+    def __init__(self, limit: int = 256, per_part: int = 0):
+        self.base, self.per_part, self.limit = limit, per_part, limit
+        self.kept: OrderedDict = OrderedDict()
+        self.hits = self.misses = 0
+        Memo._all.add(self)
+
+    @classmethod
+    def fit(cls, parts: int) -> None:
+        """Size every memo to a book of this many parts (the largest seen lately)."""
+        for memo in list(cls._all):
+            memo.limit = memo.base + memo.per_part * parts
+            while len(memo.kept) > memo.limit:
+                memo.kept.popitem(last=False)
+
+    def get(self, key, make):
+        """The result kept for key, or make() kept as it."""
+        try:
+            found = self.kept[key]
+        except KeyError:
+            self.misses += 1
+            found = self.kept[key] = make()
+            while len(self.kept) > self.limit:
+                self.kept.popitem(last=False)
+        else:
+            self.hits += 1
+            self.kept.move_to_end(key)
+        return found
+
+    def clear(self) -> None:
+        self.kept.clear()
+
+
+class Unprintable(TypeError):
+    """A value whose content a fingerprint cannot vouch for."""
+
+
+class Fingerprints:
+    """Digests of values by their content, the same in every process.
+
+    Everything a template can reach from a value is in its digest: the fields of frozen
+    dataclasses, the items of tuples, lists and dicts (in order), text, numbers, paths;
+    except a field declared with metadata {"templates": False} (no template shows it),
+    unless its name is in reveal. Values that cannot change (text, paths, tuples and
+    frozen dataclasses with nothing changeable inside) are remembered by identity across
+    builds, as long as the object lives; lists and dicts once per instance (a build
+    makes its own).
+    """
+
+    LONG = 256  # texts longer than this are digested rather than spelled out
+    # (id, reveal) -> (value, token), least recently used first; the values are kept alive,
+    # so an id cannot be another object's while it is here.
+    _kept: OrderedDict = OrderedDict()
+    _fields: dict = {}
+
+    def __init__(self, reveal: frozenset[str] = frozenset()):
+        self.reveal = reveal
+        self._seen: dict[int, tuple[object, bytes]] = {}
+
+    def of(self, value) -> bytes:
+        """A token for value: equal tokens mean equal content, whatever the objects."""
+        return self._of(value)[0]
+
+    def _of(self, value) -> tuple[bytes, bool]:
+        """The token, and whether the value can never change."""
+        kind = type(value)
+        if (kind is str or kind is bytes) and len(value) <= self.LONG:
+            return (b"s" if kind is str else b"b") + (
+                value.encode("utf-8", "surrogatepass") if kind is str else value), True
+        if value is None or kind is bool or kind is int or kind is float:
+            return f"p{kind.__name__}:{value!r}".encode(), True
+        key = (id(value), self.reveal)
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is value:
+            self._kept.move_to_end(key)
+            return kept[1], True
+        seen = self._seen.get(id(value))
+        if seen is not None and seen[0] is value:
+            return seen[1], False
+        token, fixed = self._digest(value, kind)
+        if fixed:
+            self._kept[key] = (value, token)
+            while len(self._kept) > 16384:
+                self._kept.popitem(last=False)
+        else:
+            self._seen[id(value)] = (value, token)
+        return token, fixed
+
+    def _digest(self, value, kind) -> tuple[bytes, bool]:
+        h = hashlib.blake2b(digest_size=16)
+        fixed = True
+
+        def feed(item) -> None:
+            nonlocal fixed
+            token, item_fixed = self._of(item)
+            fixed = fixed and item_fixed
+            h.update(len(token).to_bytes(4, "little") + token)
+
+        if kind is str or kind is bytes:
+            h.update(b"text:" if kind is str else b"bytes:")
+            h.update(value.encode("utf-8", "surrogatepass") if kind is str else value)
+        elif isinstance(value, str):  # Markup and other str subclasses: escaped differently
+            h.update(f"{kind.__module__}.{kind.__qualname__}:".encode())
+            feed(str(value))
+        elif isinstance(value, PurePath):
+            h.update(b"path:" + str(value).encode("utf-8", "surrogatepass"))
+        elif kind is tuple or kind is list:
+            h.update(b"seq:")
+            for item in value:
+                feed(item)
+            fixed = fixed and kind is tuple
+        elif kind is dict:
+            h.update(b"map:")
+            for k, v in value.items():  # order counts: a template iterates in this order
+                feed(k)
+                feed(v)
+            fixed = False
+        else:
+            h.update(f"{kind.__module__}.{kind.__qualname__}:".encode())
+            for name, hidden in self._fields.get(kind) or self._field_names(kind):
+                if not hidden or name in self.reveal:
+                    feed(getattr(value, name))
+        return b"#" + h.digest(), fixed
+
+    def _field_names(self, kind) -> tuple[tuple[str, bool], ...]:
+        """The fields of a frozen dataclass, and whether templates never show each."""
+        if not (dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen):
+            raise Unprintable(f"no fingerprint for {kind.__name__}")
+        names = self._fields[kind] = tuple((f.name, f.metadata.get("templates") is False)
+                                           for f in dataclasses.fields(kind))
+        return names
