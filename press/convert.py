@@ -1,15 +1,21 @@
 """Stage 2, convert: Pandoc turns each part's Markdown into an HTML fragment."""
 from __future__ import annotations
 
+import gc
 import hashlib
+import json
+import re
+import subprocess
+import sys
 import threading
 from collections import OrderedDict
-import re
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pypandoc
 
+from . import sourcepos
 from .errors import BuildError, Problem
 from .model import Book
 from .write import atomic_write
@@ -17,9 +23,12 @@ from .write import atomic_write
 # CommonMark with Pandoc's extensions: attributes, spans, divs, footnotes, pipe tables,
 # smart quotes; +sourcepos keeps each block's Markdown line for later messages.
 FORMAT = "commonmark_x+sourcepos"
-FILTER = Path(__file__).with_name("sourcepos.lua")
-ARGS = ["--wrap=none", f"--lua-filter={FILTER}"]
-# The Lua filter puts <!--pos L:C-L:C--> before each link, image and raw HTML piece, and
+# Pandoc reads the Markdown to its JSON AST, press.sourcepos trims it, Pandoc writes HTML.
+READ_ARGS = ["-f", FORMAT, "-t", "json"]
+WRITE_ARGS = ["-f", "json", "-t", "html", "--wrap=none"]
+# The rules that decide the HTML besides Pandoc: the source of the module that runs.
+RULES_DIGEST = hashlib.sha256(Path(sourcepos.__file__).read_bytes()).hexdigest()
+# press.sourcepos puts <!--pos L:C-L:C--> before each link, image and raw HTML piece, and
 # <!--/pos--> after each raw piece: their Markdown lines, which no attribute can carry.
 MARKER = re.compile(r"pos (\S+)")
 END_MARKER = "/pos"
@@ -34,11 +43,12 @@ def pos_line(pos: str | None) -> int | None:
 class ConversionCache:
     """Pandoc's output remembered by a hash of everything that decides it.
 
-    The key covers the Markdown text, the Pandoc version, the Lua filter's text and the
-    options, so a warm process (serve, watch) never converts an unchanged part twice,
-    and a changed filter or Pandoc upgrade can never serve stale HTML. With a folder,
-    results also survive the process (build/.cache/pandoc). A one-off build reads the
-    folder as a shelf and puts its results there only once it has succeeded (save).
+    The key covers the Markdown text, the Pandoc version, the rules of press.sourcepos
+    (its source and version) and the options, so a warm process (serve, watch) never
+    converts an unchanged part twice, and changed rules or a Pandoc upgrade can never
+    serve stale HTML. With a folder, results also survive the process
+    (build/.cache/pandoc). A one-off build reads the folder as a shelf and puts its
+    results there only once it has succeeded (save).
     """
 
     def __init__(self, limit: int = 512):
@@ -52,8 +62,8 @@ class ConversionCache:
         self.lock = threading.Lock()
 
     def key(self, markdown: str) -> str:
-        parts = [markdown, pypandoc.get_pandoc_version(), FILTER.read_text(encoding="utf-8"),
-                 FORMAT, *ARGS]
+        parts = [markdown, pypandoc.get_pandoc_version(), RULES_DIGEST,
+                 str(sourcepos.VERSION), *READ_ARGS, "|", *WRITE_ARGS]
         return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
     def get(self, key: str) -> str | None:
@@ -104,12 +114,52 @@ def markdown_to_html(markdown: str, where: str = "<text>") -> str:
 
 
 def run_pandoc(markdown: str, where: str) -> str:
-    """One Pandoc run; a failure names the file it was converting."""
+    """Markdown to JSON, trimmed by press.sourcepos, to HTML: two Pandoc processes."""
+    tree = pandoc(READ_ARGS, markdown.encode("utf-8"), where)
+    with gc_paused():
+        prepared = json.dumps(sourcepos.prepare(json.loads(tree)), ensure_ascii=False,
+                              separators=(",", ":")).encode("utf-8")
+    return pandoc(WRITE_ARGS, prepared, where).decode("utf-8", errors="replace")
+
+
+def pandoc(args: list[str], data: bytes, where: str) -> bytes:
+    """One Pandoc process, stdin to stdout; a failure names the file it was converting."""
+    done = subprocess.run([pypandoc.get_pandoc_path(), *args], input=data,
+                          capture_output=True, check=False)
+    message = done.stderr.decode("utf-8", errors="replace").strip()
+    if done.returncode != 0:
+        raise BuildError([Problem(where, None, "M027",
+                                  f"Pandoc failed (exit {done.returncode}): {message}",
+                                  "check the Markdown near the reported position")])
+    if message:
+        print(message, file=sys.stderr)  # Pandoc's own warnings, as it prints them
+    return done.stdout
+
+
+# Parsing a part's AST makes hundreds of thousands of lists and dicts, none in a cycle:
+# the cyclic garbage collector would walk the growing heap again and again (most of the
+# time json.loads takes), for nothing. So it is paused while any thread parses or walks
+# an AST, and put back as it was when the last one is done.
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def gc_paused():
+    global _gc_users, _gc_was_enabled
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_users += 1
     try:
-        return pypandoc.convert_text(markdown, "html", format=FORMAT, extra_args=ARGS)
-    except RuntimeError as exc:
-        raise BuildError([Problem(where, None, "M027", f"Pandoc failed: {exc}",
-                                  "check the Markdown near the reported position")]) from exc
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def convert_book(book: Book) -> dict[str, str]:
