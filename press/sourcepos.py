@@ -44,16 +44,15 @@ def prepare(ast: dict) -> dict:
 
 
 def walk(elements: list) -> list:
-    """A list of inlines or blocks, each visited after its children, replacements spliced."""
+    """A list of inlines or blocks, each visited after its children, replacements spliced.
+    (Hundreds of thousands of elements a book: this loop is kept lean.)"""
     out = []
     for element in elements:
-        content = element.get("c")
-        if element["t"] in FLAT:
-            element["c"] = walk(content)
-        elif content.__class__ is list:
-            descend(content)
-        rule = RULES.get(element["t"])
-        replacement = rule(element) if rule else None
+        kind = element["t"]
+        if kind in LEAVES:
+            out.append(element)
+            continue
+        replacement = VISITS.get(kind, contents)(element)
         if replacement is None:
             out.append(element)
         else:
@@ -61,15 +60,29 @@ def walk(elements: list) -> list:
     return out
 
 
-# Elements whose contents are one plain list of inlines or blocks.
-FLAT = frozenset({"Plain", "Para", "BlockQuote", "Note", "Emph", "Underline", "Strong",
-                  "Strikeout", "Superscript", "Subscript", "SmallCaps"})
+# Elements with nothing inside to visit and no rule of their own.
+LEAVES = frozenset({"Str", "Space", "SoftBreak", "LineBreak", "Math", "CodeBlock",
+                    "HorizontalRule"})
+
+
+def flat(element: Element) -> Spliced:
+    """Para, Emph, Note, ...: contents that are one plain list of inlines or blocks."""
+    element["c"] = walk(element["c"])
+    return None
+
+
+def contents(element: Element) -> Spliced:
+    """Any other element: every list of elements nested in its contents is walked."""
+    content = element.get("c")
+    if content.__class__ is list:
+        descend(content)
+    return None
 
 
 def descend(value: list) -> None:
-    """Walk, in place, every list of elements nested in other contents: a span's or a
-    header's inlines, list items, table cells, citations. Attributes (a list that starts
-    with a string) and other plain data are passed over."""
+    """Walk, in place, every list of elements nested in other contents: a header's
+    inlines, list items, table cells, citations. Attributes (a list that starts with a
+    string) and other plain data are passed over."""
     for i, item in enumerate(value):
         if item.__class__ is list and item:
             first = item[0]
@@ -87,18 +100,21 @@ def is_html(fmt: str) -> bool:
     return fmt in ("html", "html5")
 
 
-def take(attr: list, key: str) -> str | None:
-    """Remove a key from an element's attributes; its value, or None if it had none."""
-    pairs = attr[2]
-    for i, (name, value) in enumerate(pairs):
+def value(attr: list, key: str) -> str | None:
+    for name, found in attr[2]:
         if name == key:
-            del pairs[i]
-            return value
+            return found
     return None
 
 
-def value(attr: list, key: str) -> str | None:
-    return next((v for k, v in attr[2] if k == key), None)
+def take(attr: list, key: str) -> str | None:
+    """Remove a key from an element's attributes; its value, or None if it had none."""
+    pairs = attr[2]
+    for i, (name, found) in enumerate(pairs):
+        if name == key:
+            del pairs[i]
+            return found
+    return None
 
 
 def raw(kind: str, text: str) -> Element:
@@ -116,8 +132,12 @@ def span(element: Element) -> Spliced:
     The author's own spans keep their attributes, less the position."""
     attr, inlines = element["c"]
     if value(attr, "wrapper") is None:
+        element["c"][1] = walk(inlines)
         take(attr, "data-pos")
         return None
+    if len(inlines) == 1 and inlines[0]["t"] in LEAVES:  # a word or a space: most spans
+        return inlines
+    inlines = walk(inlines)
     pos = value(attr, "data-pos")
     if (len(inlines) == 1 and inlines[0]["t"] == "RawInline" and is_html(inlines[0]["c"][0])
             and pos):
@@ -129,6 +149,7 @@ def div(element: Element) -> Spliced:
     """A wrapper div around one raw HTML block marks it; one left empty by a dropped lint
     comment goes. Every other div stays as it is, its position for the writer."""
     attr, blocks = element["c"]
+    blocks = element["c"][1] = walk(blocks)
     if value(attr, "wrapper") is None:
         return None
     pos = value(attr, "data-pos")
@@ -139,7 +160,9 @@ def div(element: Element) -> Spliced:
 
 def marked(element: Element) -> Spliced:
     """Link and Image: the position moves from the attribute to a comment before it."""
-    pos = take(element["c"][0], "data-pos")
+    attr = element["c"][0]
+    element["c"][1] = walk(element["c"][1])
+    pos = take(attr, "data-pos")
     return [raw("RawInline", marker(pos)), element] if pos else None
 
 
@@ -148,5 +171,8 @@ def code(element: Element) -> Spliced:
     return None
 
 
-RULES = {"RawInline": lint_comment, "RawBlock": lint_comment, "Span": span, "Div": div,
-         "Link": marked, "Image": marked, "Code": code}
+VISITS = {"RawInline": lint_comment, "RawBlock": lint_comment, "Span": span, "Div": div,
+          "Link": marked, "Image": marked, "Code": code,
+          **dict.fromkeys(["Plain", "Para", "BlockQuote", "Note", "Emph", "Underline",
+                           "Strong", "Strikeout", "Superscript", "Subscript", "SmallCaps"],
+                          flat)}
