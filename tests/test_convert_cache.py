@@ -52,15 +52,18 @@ def test_changing_back_reuses_the_first_conversion(make_book, cache):
 
 def test_key_covers_options_and_rules(monkeypatch, cache):
     markdown_to_html("Some *text*.")
-    monkeypatch.setattr(convert, "WRITE_ARGS", [*convert.WRITE_ARGS, "--columns=60"])
+    monkeypatch.setattr(convert, "FORMAT", convert.FORMAT + "-smart")
     markdown_to_html("Some *text*.")
-    assert cache.runs == 2  # other options, another conversion
-    monkeypatch.setattr(convert, "RULES_DIGEST", "0" * 64)  # press.sourcepos edited
+    assert cache.runs == 2  # another Markdown dialect, another conversion
+    monkeypatch.setattr(convert, "DRIVER", convert.DRIVER + "-- edited\n")
     markdown_to_html("Some *text*.")
     assert cache.runs == 3
+    monkeypatch.setattr(convert, "RULES_DIGEST", "0" * 64)  # press.sourcepos edited
+    markdown_to_html("Some *text*.")
+    assert cache.runs == 4
     monkeypatch.setattr(convert.sourcepos, "VERSION", convert.sourcepos.VERSION + 1)
     markdown_to_html("Some *text*.")
-    assert cache.runs == 4  # changed rules are never served stale output
+    assert cache.runs == 5  # changed rules are never served stale output
 
 
 def test_rules_digest_is_the_running_module():
@@ -95,10 +98,10 @@ def test_memory_is_bounded(cache):
 
 
 def test_failed_conversion_is_not_cached(cache, monkeypatch):
-    monkeypatch.setattr(convert, "READ_ARGS", [*convert.READ_ARGS, "--no-such-pandoc-option"])
+    monkeypatch.setattr(convert, "FORMAT", convert.FORMAT + "+no_such_extension")
     with pytest.raises(convert.BuildError) as failed:
         markdown_to_html("text", "chapters/01-x.md")
     [problem] = failed.value.problems
     assert (problem.code, str(problem.path)) == ("M027", "chapters/01-x.md")
-    assert "no-such-pandoc-option" in problem.message  # Pandoc's own words
+    assert "no_such_extension" in problem.message  # Pandoc's own words
     assert cache.memory == {} and cache.runs == 0
