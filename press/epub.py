@@ -151,7 +151,8 @@ def landmarks(chapters, glossary) -> list[dict]:
 
 def support_items(ctx, items, faces, images, styles: Path, cache: Path | None = None) -> list[Item]:
     """Cover image, style sheets, subset fonts and the book's images."""
-    text = "".join(i.data.decode("utf-8") for i in items)
+    # The characters the book uses, found once for all faces (the text is megabytes).
+    text = "".join(set("".join(i.data.decode("utf-8") for i in items)))
     out = [Item("cover-image", "cover.svg", "image/svg+xml",
                 render(styles, "epub/cover.svg.j2", **ctx).encode("utf-8"), "cover-image"),
            Item("css-fonts", "css/fonts.css", "text/css",
