@@ -197,3 +197,14 @@ def test_a_lane_whose_pandoc_dies_starts_another(monkeypatch):
     [problem] = failed.value.problems  # c.md was converted by a fresh Pandoc
     assert (problem.code, str(problem.path)) == ("M027", "b.md")
     assert "exit status 3" in problem.message
+
+
+def test_a_book_pandoc_cannot_read_names_every_file(tiny, monkeypatch):
+    monkeypatch.setattr(convert, "CACHE", convert.ConversionCache())  # nothing served stale
+    monkeypatch.setattr(convert, "FORMAT", convert.FORMAT + "+no_such_extension")
+    book = load_book(tiny)
+    with pytest.raises(BuildError) as failed:
+        convert.convert_all(book)
+    named = sorted(str(p.path) for p in failed.value.problems)
+    assert named == sorted([*(str(p.path) for p in book.parts), str(book.glossary_path)])
+    assert {p.code for p in failed.value.problems} == {"M027"}
