@@ -1,15 +1,21 @@
 """Stage 2, convert: Pandoc turns each part's Markdown into an HTML fragment."""
 from __future__ import annotations
 
+import gc
 import hashlib
+import json
+import os
+import re
+import subprocess
 import threading
 from collections import OrderedDict
-import re
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pypandoc
 
+from . import sourcepos
 from .errors import BuildError, Problem
 from .model import Book
 from .write import atomic_write
@@ -17,9 +23,36 @@ from .write import atomic_write
 # CommonMark with Pandoc's extensions: attributes, spans, divs, footnotes, pipe tables,
 # smart quotes; +sourcepos keeps each block's Markdown line for later messages.
 FORMAT = "commonmark_x+sourcepos"
-FILTER = Path(__file__).with_name("sourcepos.lua")
-ARGS = ["--wrap=none", f"--lua-filter={FILTER}"]
-# The Lua filter puts <!--pos L:C-L:C--> before each link, image and raw HTML piece, and
+# Pandoc reads the Markdown to its JSON AST, press.sourcepos trims it, Pandoc writes HTML
+# from it, as `pandoc -f FORMAT -t json` and `pandoc -f json -t html --wrap=none` would.
+# A Pandoc process is cheap to start, but each one pays again for first touching its
+# 64 MB heap (~40 ms of CPU), more than converting a chapter takes: so a few processes
+# (lanes) each convert text after text, driven by this script. Its answers are
+# "ok SIZE" or "error SIZE", a newline, then SIZE bytes: the output or Pandoc's message.
+DRIVER = """
+local function convert(job, text)
+  if job == 'read' then
+    return pandoc.write(pandoc.read(text, FORMAT), 'json')
+  end
+  local html = pandoc.write(pandoc.read(text, 'json'), 'html', {wrap_text = 'none'})
+  -- as the pandoc command ends a fragment: with a newline unless it has one
+  return html:sub(-1) == '\\n' and html or html .. '\\n'
+end
+for header in io.lines() do
+  local job, size = header:match('^(%a+) (%d+)$')
+  local ok, out = pcall(convert, job, io.read(tonumber(size)) or '')
+  out = ok and out or tostring(out)
+  io.write(ok and 'ok ' or 'error ', #out, '\\n', out)
+  io.stdout:flush()
+end
+"""
+# One lane a core: while one lane's Python trims a tree, the other lanes' Pandoc works; a
+# lane more would only add a heap to fill (measured on 2 cores: 2 lanes beat 3).
+LANES = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                    else os.cpu_count() or 1))
+# The rules that decide the HTML besides Pandoc: the source of the module that runs.
+RULES_DIGEST = hashlib.sha256(Path(sourcepos.__file__).read_bytes()).hexdigest()
+# press.sourcepos puts <!--pos L:C-L:C--> before each link, image and raw HTML piece, and
 # <!--/pos--> after each raw piece: their Markdown lines, which no attribute can carry.
 MARKER = re.compile(r"pos (\S+)")
 END_MARKER = "/pos"
@@ -34,11 +67,12 @@ def pos_line(pos: str | None) -> int | None:
 class ConversionCache:
     """Pandoc's output remembered by a hash of everything that decides it.
 
-    The key covers the Markdown text, the Pandoc version, the Lua filter's text and the
-    options, so a warm process (serve, watch) never converts an unchanged part twice,
-    and a changed filter or Pandoc upgrade can never serve stale HTML. With a folder,
-    results also survive the process (build/.cache/pandoc). A one-off build reads the
-    folder as a shelf and puts its results there only once it has succeeded (save).
+    The key covers the Markdown text, the Pandoc version, the rules of press.sourcepos
+    (its source and version) and the options, so a warm process (serve, watch) never
+    converts an unchanged part twice, and changed rules or a Pandoc upgrade can never
+    serve stale HTML. With a folder, results also survive the process
+    (build/.cache/pandoc). A one-off build reads the folder as a shelf and puts its
+    results there only once it has succeeded (save).
     """
 
     def __init__(self, limit: int = 512):
@@ -52,8 +86,8 @@ class ConversionCache:
         self.lock = threading.Lock()
 
     def key(self, markdown: str) -> str:
-        parts = [markdown, pypandoc.get_pandoc_version(), FILTER.read_text(encoding="utf-8"),
-                 FORMAT, *ARGS]
+        parts = [markdown, pypandoc.get_pandoc_version(), RULES_DIGEST,
+                 str(sourcepos.VERSION), FORMAT, DRIVER]
         return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
     def get(self, key: str) -> str | None:
@@ -95,36 +129,169 @@ CACHE = ConversionCache()
 
 def markdown_to_html(markdown: str, where: str = "<text>") -> str:
     """Markdown text to an HTML fragment with data-pos on blocks, converted once per text."""
-    key = CACHE.key(markdown)
-    fragment = CACHE.get(key)
-    if fragment is None:
-        fragment = run_pandoc(markdown, where)
-        CACHE.put(key, fragment)
-    return fragment
+    return convert_texts([(markdown, where)])[0]
 
 
-def run_pandoc(markdown: str, where: str) -> str:
-    """One Pandoc run; a failure names the file it was converting."""
+def convert_texts(texts: list[tuple[str, str]]) -> list[str]:
+    """HTML fragments of (Markdown, file) pairs: from the cache, or converted together."""
+    keys = [CACHE.key(markdown) for markdown, _ in texts]
+    found = {key: CACHE.get(key) for key in dict.fromkeys(keys)}
+    missing = {key: text for key, text in zip(keys, texts) if found[key] is None}
+    if missing:
+        for key, fragment in zip(missing, run_pandoc(list(missing.values()))):
+            CACHE.put(key, fragment)
+            found[key] = fragment
+    return [found[key] for key in keys]
+
+
+def run_pandoc(texts: list[tuple[str, str]]) -> list[str]:
+    """Convert texts in a few Pandoc lanes side by side, biggest first; every failure
+    is reported at once, each naming its file (M027)."""
+    waiting = sorted(range(len(texts)), key=lambda i: len(texts[i][0]))
+    results: dict[int, str | Problem] = {}
+    lock = threading.Lock()
+    command = lane_command()
+
+    def lane() -> None:
+        with PandocLane(command) as pandoc:
+            while True:
+                with lock:
+                    if not waiting:
+                        return
+                    i = waiting.pop()
+                results[i] = pandoc.convert(*texts[i])
+
+    lanes = min(LANES, len(texts))
+    with ThreadPoolExecutor(max_workers=max(lanes, 1)) as pool:
+        for running in [pool.submit(lane) for _ in range(lanes)]:
+            running.result()
+    failed = [r for r in results.values() if isinstance(r, Problem)]
+    if failed:
+        raise BuildError(failed)
+    return [results[i] for i in range(len(texts))]
+
+
+def lane_command() -> list[str]:
+    """Pandoc running the driver script; FORMAT in it becomes a quoted string."""
+    return [pypandoc.get_pandoc_path(), "lua", "-e", DRIVER.replace("FORMAT", repr(FORMAT))]
+
+
+class PandocLane:
+    """One Pandoc process converting text after text: Markdown to JSON, trimmed here,
+    JSON to HTML. It is started on first use, and again after a crash."""
+
+    def __init__(self, command: list[str]):
+        self.command = command
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> PandocLane:
+        return self
+
+    def __exit__(self, failure, *_) -> None:
+        if self.process:
+            if failure:
+                self.process.kill()  # it may be waiting to write an answer nobody reads
+            self.process.stdin.close()  # the driver's loop ends, and the process with it
+            self.process.wait()
+            self.process.stdout.close()
+
+    def convert(self, markdown: str, where: str) -> str | Problem:
+        try:
+            tree = self.ask(b"read", as_pandoc_reads(markdown).encode("utf-8"))
+            with gc_paused():
+                prepared = json.dumps(sourcepos.prepare(json.loads(tree)), ensure_ascii=False,
+                                      separators=(",", ":")).encode("utf-8")
+            return self.ask(b"write", prepared).decode("utf-8", errors="replace")
+        except PandocError as exc:
+            return Problem(where, None, "M027", f"Pandoc failed: {exc}",
+                           "check the Markdown near the reported position")
+
+    def ask(self, job: bytes, data: bytes) -> bytes:
+        if self.process is None:
+            self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE)
+        try:
+            self.process.stdin.write(b"%s %d\n%s" % (job, len(data), data))
+            self.process.stdin.flush()
+            status, size = self.process.stdout.readline().split()
+            answer = self.process.stdout.read(int(size))
+            if len(answer) != int(size):
+                raise ValueError("a short answer")
+        except (OSError, ValueError):
+            code, self.process = self.process.wait(), None
+            raise PandocError(f"it stopped (exit status {code})") from None
+        if status != b"ok":
+            raise PandocError(answer.decode("utf-8", errors="replace"))
+        return answer
+
+
+class PandocError(Exception):
+    """Pandoc could not convert a text; the message is its own."""
+
+
+def as_pandoc_reads(markdown: str) -> str:
+    """The text as the pandoc command hands it to its reader (pandoc.read takes it as it
+    is): without a byte-order mark or carriage returns, tabs expanded to the default
+    4-column stops, each line ended, and one more newline after the whole (positions at
+    the end of the text depend on it)."""
+    lines = markdown.removeprefix("\ufeff").replace("\r", "").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return "".join(line.expandtabs(4) + "\n" for line in lines) + "\n"
+
+
+# Parsing a part's AST makes hundreds of thousands of lists and dicts, none in a cycle:
+# the cyclic garbage collector would walk the growing heap again and again (most of the
+# time json.loads takes), for nothing. So it is paused while any thread parses or walks
+# an AST, and put back as it was when the last one is done.
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def gc_paused():
+    global _gc_users, _gc_was_enabled
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_users += 1
     try:
-        return pypandoc.convert_text(markdown, "html", format=FORMAT, extra_args=ARGS)
-    except RuntimeError as exc:
-        raise BuildError([Problem(where, None, "M027", f"Pandoc failed: {exc}",
-                                  "check the Markdown near the reported position")]) from exc
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+def convert_all(book: Book) -> tuple[dict[str, str], dict[str, str]]:
+    """Every part and the glossary definitions in one batch, so that no Pandoc lane waits
+    for another: (slug -> HTML fragment, the definitions as convert_definitions gives)."""
+    texts = part_texts(book) + definition_texts(book)
+    fragments = convert_texts(texts)
+    parts = dict(zip((p.slug for p in book.parts), fragments))
+    return parts, ({"__all__": fragments[-1]} if book.glossary else {})
 
 
 def convert_book(book: Book) -> dict[str, str]:
     """Convert every part, Pandoc processes running side by side; slug -> HTML fragment."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        fragments = pool.map(lambda p: markdown_to_html(p.markdown, str(p.path)), book.parts)
-        return dict(zip((p.slug for p in book.parts), fragments))
+    return dict(zip((p.slug for p in book.parts), convert_texts(part_texts(book))))
 
 
 def convert_definitions(book: Book) -> dict[str, str]:
-    """Convert all glossary definitions in one Pandoc run; term slug -> HTML fragment."""
-    if not book.glossary:
-        return {}
-    source, _ = definitions_source(book)
-    return {"__all__": markdown_to_html(source, str(book.glossary_path))}
+    """Convert all glossary definitions in one Pandoc run; {"__all__": HTML} or {}."""
+    texts = definition_texts(book)
+    return {"__all__": convert_texts(texts)[0]} if texts else {}
+
+
+def part_texts(book: Book) -> list[tuple[str, str]]:
+    return [(p.markdown, str(p.path)) for p in book.parts]
+
+
+def definition_texts(book: Book) -> list[tuple[str, str]]:
+    return [(definitions_source(book)[0], str(book.glossary_path))] if book.glossary else []
 
 
 def definitions_source(book: Book) -> tuple[str, tuple[int, ...]]:

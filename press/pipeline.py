@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import convert, epub, pagelist, screen
-from .convert import convert_book, convert_definitions
+from .convert import convert_all
 from .enrich import Image
 from .fonts import FontFace, load_faces
 from .errors import Problem, raise_if_any
@@ -47,8 +47,7 @@ def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     Memo.fit(len(book.parts))  # what a warm process keeps, sized to this book
     log(f"load     {len(book.parts)} parts, {len(book.glossary)} glossary entries")
     runs = convert.CACHE.runs
-    fragments = convert_book(book)
-    definitions = convert_definitions(book)
+    fragments, definitions = convert_all(book)
     ran = convert.CACHE.runs - runs
     log(f"convert  {len(fragments)} parts: {ran} Pandoc run(s), the rest unchanged (cached)"
         if ran < len(fragments) + 1 else f"convert  {len(fragments)} parts through Pandoc")

@@ -30,7 +30,7 @@ RULES = {
 }
 # P007 (error, never silenced): a lint comment or lint.ignore entry naming no prose rule.
 QUOTE_STYLES = ("straight", "typographic")
-LINT_COMMENT = re.compile(r"^\s*<!--\s*lint:")  # the same test as sourcepos.lua's
+LINT_COMMENT = re.compile(r"^\s*<!--\s*lint:")  # the same test as press.sourcepos's
 IGNORE = re.compile(r"^\s*<!--\s*lint:\s*ignore\s+([A-Za-z0-9,\s]+?)\s*-->\s*$")
 WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 URL_LIKE = re.compile(r"://|^www\.|@|\.[a-z]{2,4}/", re.I)

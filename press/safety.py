@@ -4,7 +4,7 @@ Pandoc passes raw HTML through as it is, and a browser-grade parser later repair
 whatever is broken without a word: an unclosed <div> swallows the chapter after it, an
 unclosed comment hides it. A book must also never run code or make the build fetch a
 file it does not own. So every converted fragment is read here, tag by tag, with the
-Markdown line of each tag (from the position comments the Lua filter leaves), and
+Markdown line of each tag (from the position comments press.sourcepos leaves), and
 anything broken or active stops the build before layout.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ CSS_FETCHING = {"url", "src", "image", "image-set", "-webkit-image-set", "cross-
                 "element"}
 VISIBLE = {"img", "svg", "math"}
 
-# A raw HTML piece as the Lua filter brackets it, and the complete markup it may hold.
+# A raw HTML piece as press.sourcepos brackets it, and the complete markup it may hold.
 # (Links and images have a start marker only, so a piece never runs past another marker.)
 PIECE = re.compile(r"<!--pos (\S+)-->((?:(?!<!--pos ).)*?)<!--/pos-->", re.S)
 MARKUP = re.compile(r"""

@@ -1,12 +1,17 @@
 """Stage 2, convert: Pandoc turns Markdown into HTML fragments that remember their lines."""
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 
+import pypandoc
 import pytest
 from lxml import html
 
+from press import convert
 from press.convert import convert_book, convert_definitions, markdown_to_html
+from press.errors import BuildError
 from press.load import load_book
 
 SOURCE = """\
@@ -122,3 +127,84 @@ def test_glossary_definitions_in_one_run(tiny):
     ids = [d.get("id") for d in root.iter("div") if d.get("id")]
     assert ids == ["def-lantern", "def-ridge-line", "def-waypoint"]
     assert "<em>case</em>" in converted["__all__"]
+
+
+# ---------------------------------------------------------------- Pandoc lanes
+
+TRICKY = ["", "\n\n", "No newline at the end <b>x</b>", "\ufeff# After a byte-order mark\n",
+          "Windows\r\nline ends\r\n\r\n<i>raw</i>\r\n", "A lone\rcarriage return\n",
+          "Tab\tinside\n\n\tcode by tab\n\n-\titem\n\nÄö\tafter two letters\n",
+          "```\n\tx\ty\n```\n\n<div>\nraw block at the end</div>"]
+
+
+def pandoc_command(args: list[str], data: bytes) -> bytes:
+    return subprocess.run([pypandoc.get_pandoc_path(), *args], input=data,
+                          capture_output=True, check=True).stdout
+
+
+def lane_answer(job: bytes, data: bytes) -> bytes:
+    with convert.PandocLane(convert.lane_command()) as lane:
+        return lane.ask(job, data)
+
+
+@pytest.mark.parametrize("markdown", TRICKY)
+def test_lanes_read_as_the_pandoc_command_does(markdown):
+    expected = pandoc_command(["-f", convert.FORMAT, "-t", "json"], markdown.encode())
+    ours = lane_answer(b"read", convert.as_pandoc_reads(markdown).encode())
+    assert json.loads(ours) == json.loads(expected)
+
+
+@pytest.mark.parametrize("markdown", TRICKY)
+def test_lanes_write_as_the_pandoc_command_does(markdown):
+    tree = pandoc_command(["-f", convert.FORMAT, "-t", "json"], markdown.encode())
+    expected = pandoc_command(["-f", "json", "-t", "html", "--wrap=none"], tree)
+    assert lane_answer(b"write", tree) == expected
+
+
+def test_many_texts_come_back_in_order():
+    texts = [(f"Text number {n}.\n" * (n % 7 + 1), f"{n}.md") for n in range(12)]
+    fragments = convert.run_pandoc(texts)
+    assert [re.search(r"number (\d+)", f).group(1) for f in fragments] == [
+        str(n) for n in range(12)]
+
+
+def test_every_failure_named_at_once(monkeypatch):
+    prepare = convert.sourcepos.prepare
+
+    def spoiled(ast):  # a tree Pandoc refuses to read back, for the texts that say so
+        spoil = "spoil" in json.dumps(ast)
+        return {"pandoc-api-version": [0], "blocks": 1} if spoil else prepare(ast)
+
+    monkeypatch.setattr(convert.sourcepos, "prepare", spoiled)
+    with pytest.raises(BuildError) as failed:
+        convert.run_pandoc([("fine", "a.md"), ("spoil", "b.md"), ("fine too", "c.md"),
+                            ("spoil again", "d.md")])
+    problems = sorted(failed.value.problems, key=lambda p: str(p.path))
+    assert [(p.code, str(p.path)) for p in problems] == [("M027", "b.md"), ("M027", "d.md")]
+    assert all(p.message.startswith("Pandoc failed: ") for p in problems)
+
+
+def test_a_lane_whose_pandoc_dies_starts_another(monkeypatch):
+    monkeypatch.setattr(convert, "LANES", 1)  # one lane: the texts after the crash need it
+    crashing = convert.DRIVER.replace("local function convert(job, text)\n",
+                                      "local function convert(job, text)\n"
+                                      "  if text:find('crash') then os.exit(3) end\n")
+    assert crashing != convert.DRIVER
+    monkeypatch.setattr(convert, "DRIVER", crashing)
+    with pytest.raises(BuildError) as failed:  # biggest first: a, then b, then c
+        convert.run_pandoc([("the first and longest", "a.md"), ("crash here", "b.md"),
+                            ("after", "c.md")])
+    [problem] = failed.value.problems  # c.md was converted by a fresh Pandoc
+    assert (problem.code, str(problem.path)) == ("M027", "b.md")
+    assert "exit status 3" in problem.message
+
+
+def test_a_book_pandoc_cannot_read_names_every_file(tiny, monkeypatch):
+    monkeypatch.setattr(convert, "CACHE", convert.ConversionCache())  # nothing served stale
+    monkeypatch.setattr(convert, "FORMAT", convert.FORMAT + "+no_such_extension")
+    book = load_book(tiny)
+    with pytest.raises(BuildError) as failed:
+        convert.convert_all(book)
+    named = sorted(str(p.path) for p in failed.value.problems)
+    assert named == sorted([*(str(p.path) for p in book.parts), str(book.glossary_path)])
+    assert {p.code for p in failed.value.problems} == {"M027"}

@@ -1,6 +1,9 @@
 """Stage 2, convert: Pandoc's output is cached by content, so a warm process converts a part once."""
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pytest
 
 from press import convert
@@ -47,18 +50,25 @@ def test_changing_back_reuses_the_first_conversion(make_book, cache):
     assert cache.runs == 4  # the restored text was already known
 
 
-def test_key_covers_options_and_filter(tmp_path, monkeypatch, cache):
+def test_key_covers_options_and_rules(monkeypatch, cache):
     markdown_to_html("Some *text*.")
-    monkeypatch.setattr(convert, "ARGS", [*convert.ARGS, "--columns=60"])
+    monkeypatch.setattr(convert, "FORMAT", convert.FORMAT + "-smart")
     markdown_to_html("Some *text*.")
-    assert cache.runs == 2  # other options, another conversion
-    changed_filter = tmp_path / "sourcepos.lua"
-    changed_filter.write_text(convert.FILTER.read_text(encoding="utf-8") + "\n-- edited\n",
-                              encoding="utf-8")
-    monkeypatch.setattr(convert, "FILTER", changed_filter)
-    monkeypatch.setattr(convert, "ARGS", ["--wrap=none", f"--lua-filter={changed_filter}"])
+    assert cache.runs == 2  # another Markdown dialect, another conversion
+    monkeypatch.setattr(convert, "DRIVER", convert.DRIVER + "-- edited\n")
     markdown_to_html("Some *text*.")
-    assert cache.runs == 3  # an edited Lua filter is never served stale output
+    assert cache.runs == 3
+    monkeypatch.setattr(convert, "RULES_DIGEST", "0" * 64)  # press.sourcepos edited
+    markdown_to_html("Some *text*.")
+    assert cache.runs == 4
+    monkeypatch.setattr(convert.sourcepos, "VERSION", convert.sourcepos.VERSION + 1)
+    markdown_to_html("Some *text*.")
+    assert cache.runs == 5  # changed rules are never served stale output
+
+
+def test_rules_digest_is_the_running_module():
+    source = Path(convert.sourcepos.__file__).read_bytes()
+    assert convert.RULES_DIGEST == hashlib.sha256(source).hexdigest()
 
 
 def test_pandoc_version_is_part_of_the_key(monkeypatch, cache):
@@ -88,7 +98,10 @@ def test_memory_is_bounded(cache):
 
 
 def test_failed_conversion_is_not_cached(cache, monkeypatch):
-    monkeypatch.setattr(convert, "ARGS", ["--no-such-pandoc-option"])
-    with pytest.raises(convert.BuildError):
+    monkeypatch.setattr(convert, "FORMAT", convert.FORMAT + "+no_such_extension")
+    with pytest.raises(convert.BuildError) as failed:
         markdown_to_html("text", "chapters/01-x.md")
+    [problem] = failed.value.problems
+    assert (problem.code, str(problem.path)) == ("M027", "chapters/01-x.md")
+    assert "no_such_extension" in problem.message  # Pandoc's own words
     assert cache.memory == {} and cache.runs == 0
