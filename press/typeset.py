@@ -14,6 +14,8 @@ Messages are pickled and length-prefixed on the worker's standard input and outp
 from __future__ import annotations
 
 import atexit
+import ctypes
+import gc
 import os
 import pickle
 import selectors
@@ -107,6 +109,19 @@ def serve(source, sink) -> None:
             send(sink, Failed(job.key, list(error.problems)))
         except Exception:  # noqa: BLE001 - reported by the build, with the worker's trace
             send(sink, Failed(job.key, [], traceback.format_exc()))
+        release_memory()
+
+
+def release_memory() -> None:
+    """Between parts, give the part's memory back to the system: a laid-out part is a
+    web of boxes that only the cycle collector frees, and the C allocator keeps freed
+    pages unless asked (glibc's malloc_trim). An idle worker then weighs about what it
+    did before its first part, not what its largest part needed."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the memory is reused by the next part all the same
 
 
 def warm_up(fonts) -> None:
