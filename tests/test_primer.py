@@ -216,9 +216,18 @@ def test_each_use_anchor_sits_on_a_page_that_shows_the_term(reader, pages):
 
 
 def test_two_builds_are_byte_identical(primer, tmp_path):
-    again = build(PROJECT / "manuscript", tmp_path, log=lambda *a: None)
-    for first, second in zip(primer, again):
-        assert first.read_bytes() == second.read_bytes(), first.name
+    """A second build from nothing: a new process (another hash seed), an empty output
+    folder, so no part, conversion or font subset is reused from the first."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys; from pathlib import Path; from press.pipeline import build; "
+              "build(Path(sys.argv[1]), Path(sys.argv[2]), log=lambda *a: None)")
+    subprocess.run([sys.executable, "-c", script, str(PROJECT / "manuscript"), str(tmp_path)],
+                   check=True, cwd=PROJECT, env={**os.environ, "PYTHONHASHSEED": "7"})
+    for first in primer:
+        assert first.read_bytes() == (tmp_path / first.name).read_bytes(), first.name
 
 
 # ---------------------------------------------------------------- EPUB
