@@ -31,7 +31,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .errors import BuildError
-from .glossary import folio, with_pages
+from .glossary import with_pages
 from .typeset import Failed, Job, Laid, Typesetters, Written
 from .write import atomic_write
 
@@ -262,7 +262,8 @@ class _Run:
         items = ()
         if has_glossary:
             # Its page references need every use placed, the front matter's included.
-            items = with_pages(self.p.glossary, self.anchors(order), self.have[front.key].laid.pages)
+            body_start = self.have[front.key].laid.pages
+            items = with_pages(self.p.glossary, self.anchors(order), body_start)
             glossary = self.job(Segment(False, (), True, folio_next if self.body else None),
                                 items)
             self.slugs[glossary.key] = "glossary"

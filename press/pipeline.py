@@ -23,7 +23,7 @@ from .parts import enrich_book
 from .model import Book, Chapter
 from .render import Renderer, render
 from .safety import screen_book
-from .write import atomic_write
+from .write import atomic_write, file_stamp
 
 PROJECT = Path(__file__).resolve().parent.parent
 TOC_DEPTH = 3
@@ -197,15 +197,6 @@ def write_source_map(p: Prepared, out: Path, lines: dict) -> None:
 
 
 SOURCE_MAPS: dict = {}  # source map file -> (what was written, its stamp after writing)
-
-
-def file_stamp(path: Path):
-    """A file's time stamp, size and inode; None when it is not there."""
-    try:
-        found = path.stat()
-    except OSError:
-        return None
-    return found.st_mtime_ns, found.st_size, found.st_ino
 
 
 def accessibility(p: Prepared, paged: bool) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 from .epub import files_by_id, retarget_kept
 from .memo import Memo
 from .render import Renderer, render
-from .write import atomic_write
+from .write import atomic_write, file_stamp
 
 # Page names the edition gives its own furniture; a part with the same slug steps aside.
 FURNITURE = ("index", "glossary")
@@ -92,7 +92,7 @@ def assets(faces, images, styles: Path) -> list[Page]:
 
 def read(path: Path) -> bytes:
     """A font file's bytes, read again only when its time stamp or size changed."""
-    return FONTS.get((path, _stamp(path)), path.read_bytes)
+    return FONTS.get((path, file_stamp(path)), path.read_bytes)
 
 
 # Kept from earlier builds in this process (see press/memo.py).
@@ -111,24 +111,16 @@ def put(site: Path, page: Page) -> bool:
     """
     target = site / page.href
     written = WRITTEN.get(target)
-    if written is not None and written[1] == page.data and written[0] == _stamp(target):
+    if written is not None and written[1] == page.data and written[0] == file_stamp(target):
         return False
     same = target.is_file() and target.read_bytes() == page.data
     if not same:
         atomic_write(target, page.data)
-    WRITTEN[target] = (_stamp(target), page.data)
+    WRITTEN[target] = (file_stamp(target), page.data)
     WRITTEN.move_to_end(target)
     while len(WRITTEN) > 4096:
         WRITTEN.popitem(last=False)
     return not same
-
-
-def _stamp(path: Path):
-    try:
-        found = path.stat()
-    except OSError:
-        return None
-    return found.st_mtime_ns, found.st_size, found.st_ino
 
 
 def prune(site: Path, keep: set[str]) -> list[str]:

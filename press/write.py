@@ -18,3 +18,13 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def file_stamp(path) -> tuple | None:
+    """A file's time stamp, size and inode; None when it is not there. A warm process
+    compares it with the stamp it took when it last read or wrote the file."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size, found.st_ino
