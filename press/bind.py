@@ -31,18 +31,28 @@ class BindError(RuntimeError):
 
 def bind(parts: list[bytes]) -> bytes:
     """One PDF from the parts' PDFs, in order (see the module's description)."""
-    book = pikepdf.open(BytesIO(parts[0]))
-    root = book.Root
-    tree = root.StructTreeRoot
-    document = tree.K[0]
-    nums = list(tree.ParentTree.Nums)
-    next_key = _next_key(nums)
-    dests = _dests(root)
-    outline = _outline_root(book)
+    binding = _Binding(pikepdf.open(BytesIO(parts[0])))
     for data in parts[1:]:
-        part = pikepdf.open(BytesIO(data))
-        shift = next_key
-        first = len(book.pages)
+        binding.add(pikepdf.open(BytesIO(data)))
+    return binding.finish()
+
+
+class _Binding:
+    """The book being bound: the first part, with what the others bring added to it."""
+
+    def __init__(self, book):
+        self.book = book
+        self.tree = book.Root.StructTreeRoot
+        self.document = self.tree.K[0]
+        self.nums = list(self.tree.ParentTree.Nums)
+        self.next_key = _next_key(self.nums)
+        self.dests = _dests(book.Root)
+        self.outline = _outline_root(book)
+        self.parts = []  # kept open until the book is saved: it reads their streams
+
+    def add(self, part) -> None:
+        book, shift, first = self.book, self.next_key, len(self.book.pages)
+        self.parts.append(part)
         with warnings.catch_warnings():
             # pikepdf warns that named destinations are not copied with pages: they are,
             # below, with the rest of what binding keeps.
@@ -53,35 +63,38 @@ def bind(parts: list[bytes]) -> bytes:
         # Their catalog, copied in one go: what the pages use is already here and is
         # shared, not copied twice; the rest (their page tree) is left unused.
         theirs = book.copy_foreign(part.Root)
-        their_document = theirs.StructTreeRoot.K[0]
-        for child in their_document.K:
-            child.P = document
-            document.K.append(child)
+        for child in theirs.StructTreeRoot.K[0].K:
+            child.P = self.document
+            self.document.K.append(child)
         their_nums = list(theirs.StructTreeRoot.ParentTree.Nums)
         for key, value in zip(their_nums[::2], their_nums[1::2]):
-            nums += [int(key) + shift, value]
-        next_key = shift + _next_key(their_nums)
+            self.nums += [int(key) + shift, value]
+        self.next_key = shift + _next_key(their_nums)
         for name, dest in _dests(theirs).items():
-            dests.setdefault(name, dest)
+            self.dests.setdefault(name, dest)
         if "/Outlines" in theirs and "/First" in theirs.Outlines:
-            _append_outline(outline, theirs.Outlines)
-    tree.ParentTree = book.make_indirect(Dictionary(Nums=Array(nums)))
-    tree.ParentTreeNextKey = next_key
-    _resolve_part_links(book, dests)
-    names = Array()
-    for name in sorted(dests):
-        names.append(String(name))
-        names.append(dests[name])
-    if "/Names" not in root:
-        root.Names = Dictionary()
-    root.Names.Dests = book.make_indirect(Dictionary(Names=names))
-    if "/First" in outline:
-        root.Outlines = outline
-    elif "/Outlines" in root:
-        del root.Outlines
-    out = BytesIO()
-    book.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return out.getvalue()
+            _append_outline(self.outline, theirs.Outlines)
+
+    def finish(self) -> bytes:
+        book, root = self.book, self.book.Root
+        self.tree.ParentTree = book.make_indirect(Dictionary(Nums=Array(self.nums)))
+        self.tree.ParentTreeNextKey = self.next_key
+        _resolve_part_links(book, self.dests)
+        names = Array()
+        for name in sorted(self.dests):
+            names.append(String(name))
+            names.append(self.dests[name])
+        if "/Names" not in root:
+            root.Names = Dictionary()
+        root.Names.Dests = book.make_indirect(Dictionary(Names=names))
+        if "/First" in self.outline:
+            root.Outlines = self.outline
+        elif "/Outlines" in root:
+            del root.Outlines
+        out = BytesIO()
+        book.save(out, deterministic_id=True,
+                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return out.getvalue()
 
 
 def _next_key(nums: list) -> int:

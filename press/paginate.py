@@ -226,23 +226,8 @@ class _Run:
         in order and the glossary items; until then None."""
         has_glossary = bool(self.p.glossary)
         wanted: list[Job] = []
-        body: list[str] = []
-        folio_next, complete = 1, True
-        for n, chapter in enumerate(self.body):
-            more = n + 1 < len(self.body) or has_glossary
-            job = self.job(Segment(False, (chapter,), False, None if n == 0 else folio_next,
-                                   more))
-            self.jobs_html[job.key], self.slugs[job.key] = job.html, chapter.part.slug
-            body.append(job.key)
-            part = self.known(job.key)
-            if part is None:
-                wanted.append(job)
-            length = part.laid.pages if part else self.guess(chapter, job.html)
-            if length is None:
-                complete = False
-                break
-            folio_next += length
-        body_laid = complete and all(key in self.have for key in body)
+        body, folio_next = self.plan_chapters(has_glossary, wanted)
+        body_laid = folio_next is not None and all(key in self.have for key in body)
         # The contents' numbers depend on the chapters alone (folios restart at 1 with
         # them, and the glossary opens where they end). Until the chapters are laid out,
         # the contents go out with the last build's numbers, if there was one.
@@ -272,6 +257,27 @@ class _Run:
                 wanted.append(glossary)
         self.pg.typesetters.want(wanted)
         return (order, items) if all(key in self.have for key in order) else None
+
+    def plan_chapters(self, has_glossary: bool, wanted: list[Job]):
+        """Each chapter's job, on the folio the chapters before it end on (laid out, or
+        guessed); the ones not typeset yet go to `wanted`. Returns the chapters' keys and
+        the folio after the last one, or None when a length can't even be guessed yet."""
+        body: list[str] = []
+        folio_next = 1
+        for n, chapter in enumerate(self.body):
+            more = n + 1 < len(self.body) or has_glossary
+            job = self.job(Segment(False, (chapter,), False, None if n == 0 else folio_next,
+                                   more))
+            self.jobs_html[job.key], self.slugs[job.key] = job.html, chapter.part.slug
+            body.append(job.key)
+            part = self.known(job.key)
+            if part is None:
+                wanted.append(job)
+            length = part.laid.pages if part else self.guess(chapter, job.html)
+            if length is None:
+                return body, None
+            folio_next += length
+        return body, folio_next
 
     def contents(self, body: list[str], glossary_folio: int | None) -> dict[str, str]:
         """The contents' page numbers, from the chapters' layout."""
