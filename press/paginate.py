@@ -30,9 +30,9 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .errors import BuildError
+from .errors import BuildError, Problem
 from .glossary import with_pages
-from .typeset import Failed, Job, Laid, Typesetters, Written
+from .typeset import Failed, Job, Laid, Typesetters, WorkerDied, Written
 from .write import atomic_write
 
 # The code that decides what a typeset part holds, besides its HTML: a change to it
@@ -306,7 +306,12 @@ class _Run:
         return targets
 
     def wait(self) -> None:
-        message = self.pg.typesetters.next()
+        try:
+            message = self.pg.typesetters.next()
+        except WorkerDied as died:
+            raise BuildError([Problem("print document", None, "W002", str(died),
+                                      "build again; if it happens again, look for a "
+                                      "message from the worker above (out of memory?)")])
         if isinstance(message, Laid):
             self.pg.laid_out += 1
             self.have.setdefault(message.key, Part(message))

@@ -236,11 +236,10 @@ class Typesetters:
         worker = key.data
         message = receive(worker.process.stdout)
         if message is None:
-            job = worker.job
             self.workers.remove(worker)
             worker.close()
-            raise WorkerDied(f"a typesetting worker stopped while laying out a part "
-                             f"(exit code {worker.process.returncode})" if job else "")
+            raise WorkerDied(f"a typesetting worker stopped while it had a part "
+                             f"(exit code {worker.process.returncode})")
         if isinstance(message, (Written, Failed)):
             worker.job = None
             self._dispatch()

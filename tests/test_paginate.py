@@ -171,3 +171,41 @@ def test_a_new_process_typesets_nothing_when_nothing_changed(make_book, tmp_path
     assert "0 part(s) typeset" not in runs[0][0]
     assert "0 part(s) typeset" in runs[1][0]
     assert runs[0][1] == runs[1][1]
+
+
+def test_a_refused_fetch_in_a_worker_fails_the_build_with_its_code(tmp_path):
+    """What WeasyPrint refuses inside a worker comes back as the build's own finding."""
+    from press.typeset import Failed, Job, Typesetters
+
+    typesetters = Typesetters(1)
+    try:
+        html = '<p><img src="file:///etc/hostname" alt="x"></p>'
+        typesetters.want([Job("k", html, str(tmp_path), (str(tmp_path),), (), False, 0)])
+        messages = [typesetters.next()]
+        while not isinstance(messages[-1], Failed):
+            messages.append(typesetters.next())
+        assert [p.code for p in messages[-1].problems] == ["W001"]
+        assert not typesetters.busy()
+    finally:
+        typesetters.close()
+
+
+def test_a_worker_that_dies_gives_a_clear_error_and_is_replaced(make_book, paginator,
+                                                                monkeypatch):
+    from press.errors import BuildError
+    from press.typeset import Worker
+
+    prepared = prepare(make_book().root)
+    real_give = Worker.give
+
+    def give_then_die(worker, job):
+        real_give(worker, job)
+        worker.process.kill()
+
+    monkeypatch.setattr(Worker, "give", give_then_die)
+    with pytest.raises(BuildError) as failed:
+        lay_out(prepared, paginator)
+    assert [p.code for p in failed.value.problems] == ["W002"]
+    assert "stopped" in str(failed.value.problems[0])
+    monkeypatch.setattr(Worker, "give", real_give)
+    assert lay_out(prepared, paginator).pages > 0  # a new worker takes over
