@@ -4,7 +4,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import os
 import re
 import subprocess
 import threading
@@ -18,6 +17,7 @@ import pypandoc
 from . import sourcepos
 from .errors import BuildError, Problem
 from .model import Book
+from .typeset import usable_cores
 from .write import atomic_write
 
 # CommonMark with Pandoc's extensions: attributes, spans, divs, footnotes, pipe tables,
@@ -48,8 +48,7 @@ end
 """
 # One lane a core: while one lane's Python trims a tree, the other lanes' Pandoc works; a
 # lane more would only add a heap to fill (measured on 2 cores: 2 lanes beat 3).
-LANES = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                    else os.cpu_count() or 1))
+LANES = usable_cores()
 # The rules that decide the HTML besides Pandoc: the source of the module that runs.
 RULES_DIGEST = hashlib.sha256(Path(sourcepos.__file__).read_bytes()).hexdigest()
 # press.sourcepos puts <!--pos L:C-L:C--> before each link, image and raw HTML piece, and

@@ -172,6 +172,7 @@ class _Run:
         self.toc = dict(paginator.toc)
         self.used: list[str] = []
         self.slugs: dict[str, str] = {}  # key -> the slug of the part it typesets
+        self.jobs_html: dict[str, str] = {}  # key -> a chapter's HTML, for length guesses
         self.head = hashlib.sha256("\0".join(
             [_code_version(), _weasyprint_version(), self.base, *self.roots, str(epoch),
              *(t for pair in css for t in pair)]).encode("utf-8", "surrogatepass"))
@@ -206,7 +207,6 @@ class _Run:
         return pages + pages % 2
 
     def run(self) -> Printed:
-        self.jobs_html: dict[str, str] = {}
         while (plan := self.plan()) is None:
             self.wait()
         order, items = plan

@@ -31,6 +31,14 @@ from .errors import BuildError
 HEADER = struct.Struct("!Q")
 
 
+def usable_cores(most: int = 4) -> int:
+    """The cores this process may run on (its affinity, not the machine's count), at most
+    `most`: how many Pandoc lanes and typesetting workers a build starts."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else os.cpu_count() or 1
+    return max(1, min(most, cores))
+
+
 @dataclass(frozen=True)
 class Job:
     """One part to typeset."""
@@ -140,13 +148,10 @@ def typeset(job: Job, fonts, css, sink) -> Written:
 
     warnings: list[str] = []
     document = pdf.layout(job.html, Path(job.base), job.roots, warnings, fonts, css)
-    pages = document.pages[:-1] if job.more else list(document.pages)
-    anchors: dict[str, int] = {}
-    for index, page in enumerate(pages):
-        for anchor in page.anchors:
-            anchors.setdefault(anchor, index)
-    send(sink, Laid(job.key, len(pages), anchors, pagelist.page_marks(pages), warnings))
-    part = document.copy(pages)
+    part = document.copy(document.pages[:-1] if job.more else document.pages)
+    anchors = pdf.anchor_pages(part)
+    send(sink, Laid(job.key, len(part.pages), anchors, pagelist.page_marks(part.pages),
+                    warnings))
     return Written(job.key, pdf.part_bytes(part, set(anchors), job.epoch))
 
 
@@ -199,9 +204,7 @@ class Typesetters:
     """A few workers and a queue of jobs; jobs go out in the order they are wanted."""
 
     def __init__(self, count: int | None = None):
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-            else os.cpu_count() or 1
-        self.count = count or max(1, min(4, cores))
+        self.count = count or usable_cores()
         self.workers: list[Worker] = []
         self.queue: list[Job] = []
         atexit.register(self.stop)
