@@ -273,22 +273,11 @@ def gc_paused():
 
 def convert_all(book: Book) -> tuple[dict[str, str], dict[str, str]]:
     """Every part and the glossary definitions in one batch, so that no Pandoc lane waits
-    for another: (slug -> HTML fragment, the definitions as convert_definitions gives)."""
+    for another: (slug -> HTML fragment, {"__all__": the definitions' HTML} or {})."""
     texts = part_texts(book) + definition_texts(book)
     fragments = convert_texts(texts)
     parts = dict(zip((p.slug for p in book.parts), fragments))
     return parts, ({"__all__": fragments[-1]} if book.glossary else {})
-
-
-def convert_book(book: Book) -> dict[str, str]:
-    """Convert every part, Pandoc processes running side by side; slug -> HTML fragment."""
-    return dict(zip((p.slug for p in book.parts), convert_texts(part_texts(book))))
-
-
-def convert_definitions(book: Book) -> dict[str, str]:
-    """Convert all glossary definitions in one Pandoc run; {"__all__": HTML} or {}."""
-    texts = definition_texts(book)
-    return {"__all__": convert_texts(texts)[0]} if texts else {}
 
 
 def part_texts(book: Book) -> list[tuple[str, str]]:

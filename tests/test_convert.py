@@ -10,7 +10,7 @@ import pytest
 from lxml import html
 
 from press import convert
-from press.convert import convert_book, convert_definitions, markdown_to_html
+from press.convert import convert_all, markdown_to_html
 from press.errors import BuildError
 from press.load import load_book
 
@@ -110,7 +110,7 @@ def test_explicit_heading_id_kept(fragment):
 
 def test_convert_book_keys_fragments_by_slug(tiny):
     book = load_book(tiny)
-    fragments = convert_book(book)
+    fragments, _ = convert_all(book)
     assert list(fragments) == ["preface", "alpha", "beta"]
     assert "Some Heading" in fragments["alpha"]
     # Lines are true lines of the chapter file, front matter included.
@@ -122,7 +122,7 @@ def test_convert_book_keys_fragments_by_slug(tiny):
 
 def test_glossary_definitions_in_one_run(tiny):
     book = load_book(tiny)
-    converted = convert_definitions(book)
+    _, converted = convert_all(book)
     root = html.fragment_fromstring(converted["__all__"], create_parent="div")
     ids = [d.get("id") for d in root.iter("div") if d.get("id")]
     assert ids == ["def-lantern", "def-ridge-line", "def-waypoint"]
