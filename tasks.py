@@ -15,7 +15,7 @@ BUILD = ROOT / "build"
 
 def _run(step):
     """Turn the library's BuildError into a readable message and a non-zero exit."""
-    from press.errors import BuildError
+    from press.problems import BuildError
 
     try:
         return step()
@@ -58,7 +58,7 @@ def lint(c, manuscript=str(MANUSCRIPT)):
 
     Exits non-zero when any finding is an error; warnings alone pass.
     """
-    from press.lint import format_problem, lint_manuscript
+    from press.lint.run import format_problem, lint_manuscript
     from press.pipeline import PROJECT
 
     report = lint_manuscript(Path(manuscript), PROJECT / "styles")
@@ -79,7 +79,7 @@ def lint(c, manuscript=str(MANUSCRIPT)):
 @task(help={"manuscript": "manuscript folder", "out": "output folder"})
 def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     """Lint, build, then EPUBCheck and DAISY Ace on the EPUB, structural checks on the PDF."""
-    from press.check import check_pdf, run_ace, run_epubcheck
+    from press.check.validators import check_pdf, run_ace, run_epubcheck
 
     lint(c, manuscript)
     pdf_path, epub_path = _build(manuscript, out, ("pdf", "epub"))
@@ -134,7 +134,7 @@ def html(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
 def serve(c, port=8000, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     """Preview the book in a browser: rebuild and reload the page after every save."""
     from press.pipeline import PROJECT
-    from press.serve import serve as run_serve
+    from press.live.serve import serve as run_serve
 
     _run(lambda: run_serve(Path(manuscript).resolve(), PROJECT / "styles", Path(out).resolve(),
                            int(port), log=_say, warn=_warn))
@@ -143,7 +143,7 @@ def serve(c, port=8000, manuscript=str(MANUSCRIPT), out=str(BUILD)):
 @task(help={"manuscript": "manuscript folder", "out": "output folder"})
 def watch(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     """Rebuild the PDF and the EPUB after every save; errors are printed, the watch goes on."""
-    from press.live import watch as run_watch
+    from press.live.loop import watch as run_watch
     from press.pipeline import PROJECT
 
     _run(lambda: run_watch(Path(manuscript).resolve(), PROJECT / "styles", Path(out).resolve(),
@@ -160,8 +160,8 @@ def new_chapter(c, title, position=None, manuscript=str(MANUSCRIPT)):
     gains one line and is otherwise unchanged, comments included. Nothing is changed
     when the file exists, the name is taken or the position is out of range.
     """
-    from press.errors import BuildError
-    from press.scaffold import new_chapter as create
+    from press.problems import BuildError
+    from press.tools.new_chapter import new_chapter as create
 
     try:
         made = create(Path(manuscript), title, position)
@@ -182,7 +182,7 @@ def stats(c, manuscript=str(MANUSCRIPT)):
     counted with the part before it. Reading time assumes 238 words a minute.
     """
     from press.pipeline import PROJECT
-    from press.stats import book_stats, table
+    from press.tools.stats import book_stats, table
 
     print(table(_run(lambda: book_stats(Path(manuscript), PROJECT / "styles"))))
 

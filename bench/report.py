@@ -6,7 +6,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from press.write import atomic_write
+from press.util.write import atomic_write
 
 SCHEMA = 1
 

@@ -311,7 +311,7 @@ def pandoc() -> list[str]:
     """The Pandoc that pypandoc-binary ships, reading the same Markdown dialect we do."""
     import pypandoc
 
-    from press.convert import FORMAT
+    from press.source.convert import FORMAT
 
     return [pypandoc.get_pandoc_path(), "-f", FORMAT.split("+")[0],
             "--metadata", "title=Signals of the Coast", "--metadata", "lang=en"]
@@ -320,7 +320,7 @@ def pandoc() -> list[str]:
 def naive_markdown(manuscript: Path) -> str:
     """Every part in reading order in one file, front matter replaced by a level-1 title:
     the same text our build gets, without the glossary (the baseline has none)."""
-    from press.load import load_book
+    from press.source.load import load_book
 
     book = load_book(manuscript)
     return "\n\n".join(f"# {part.title}\n\n{part.markdown.strip()}" for part in book.parts) + "\n"

@@ -38,7 +38,7 @@ def main(argv=None) -> None:
 
 def loop(manuscript: Path, work: Path, turns: int, formats, profile: Path | None) -> dict:
     from bench.synth import edit_paragraph
-    from press import convert
+    from press.source import convert
     from press.pipeline import build
 
     copy, out = work / "manuscript", work / "out"
@@ -72,7 +72,7 @@ def loop(manuscript: Path, work: Path, turns: int, formats, profile: Path | None
 
 
 class PandocClock:
-    """Times the Pandoc runs of the builds (press.convert.run_pandoc)."""
+    """Times the Pandoc runs of the builds (press.source.convert.run_pandoc)."""
 
     def __init__(self, convert):
         self.convert, self.original, self.seconds = convert, convert.run_pandoc, 0.0

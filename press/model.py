@@ -4,6 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The prose rules and their severity. Any of them can be silenced on a line with a lint
+# comment, or for the whole book with `lint: {ignore: [...]}` in book.yaml.
+RULES = {
+    "P001": "warning",  # a straight quote, in a manuscript written with typographic quotes
+    "P002": "warning",  # a straight double quote that smart quotes cannot pair
+    "P003": "warning",  # more than one space between two words
+    "P004": "warning",  # the same word twice in a row
+    "P005": "error",    # a word in neither the dictionary nor the word list
+    "P006": "warning",  # a lint comment that silences nothing
+}
+# P007 (error, never silenced): a lint comment or lint.ignore entry naming no prose rule.
+QUOTE_STYLES = ("straight", "typographic")
+
 
 @dataclass(frozen=True)
 class Metadata:
@@ -36,7 +49,7 @@ class Part:
     short_title: str
     # The whole file, front matter blanked so line numbers stay true. The templates show
     # the converted text, not this: a rendered page is kept while its values are the same
-    # apart from this field (press.render), unless a template names it.
+    # apart from this field (press.render.templates), unless a template names it.
     markdown: str = field(metadata={"templates": False})
     number: int | None = None  # chapter number, None outside the body
 

@@ -10,20 +10,26 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import convert, epub, pagelist, screen
-from .convert import convert_all
-from .enrich import Image
-from .fonts import FontFace, load_faces
-from .errors import Problem, raise_if_any
-from .glossary import GlossaryItem, glossary_items, lint_glossary
-from .load import load_book
-from .memo import Memo
-from .paginate import Paginator, Segment
-from .parts import enrich_book
-from .model import Book, Chapter
-from .render import Renderer, render
-from .safety import screen_book
-from .write import atomic_write, file_stamp
+from press.source import convert
+
+from press.epub import package as epub
+
+from press.pdf import pagelist
+
+from press.site import pages as screen
+from press.source.convert import convert_all
+from press.enrich.tree import Image
+from press.source.fonts import FontFace, load_faces
+from press.problems import Problem, raise_if_any
+from press.enrich.glossary import GlossaryItem, glossary_items, lint_glossary
+from press.source.load import load_book
+from press.util.memo import Memo
+from press.pdf.plan import Paginator, Segment
+from press.enrich.parts import enrich_book
+from press.model import Book, Chapter
+from press.render.templates import Renderer, render
+from press.source.vet import screen_book
+from press.util.write import atomic_write, file_stamp
 
 PROJECT = Path(__file__).resolve().parent.parent
 TOC_DEPTH = 3

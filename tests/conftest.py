@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from press.errors import BuildError, Problem
+from press.problems import BuildError, Problem
 
 TESTS = Path(__file__).resolve().parent
 TINY = TESTS / "fixtures" / "tiny"
@@ -100,7 +100,7 @@ def problems_of(call) -> list[Problem]:
 
 
 def load_problems(root: Path) -> list[Problem]:
-    from press.load import load_book
+    from press.source.load import load_book
 
     return problems_of(lambda: load_book(root))
 

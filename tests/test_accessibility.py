@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from press.check import run_ace
+from press.check.validators import run_ace
 from press.pipeline import PROJECT, build
 
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops",
@@ -179,7 +179,7 @@ def test_pdf_draws_no_text_as_images(primer):
 def test_validator_findings_name_the_markdown_file_and_line(make_book, tmp_path):
     """Raw HTML the build lets through but the validators reject: an invalid date for
     EPUBCheck, an unknown ARIA role for Ace. Both must name the chapter and the line."""
-    from press.check import run_epubcheck
+    from press.check.validators import run_epubcheck
 
     book = make_book()
     book.replace("chapters/01-alpha.md", "A waypoint marks the turn.",

@@ -15,7 +15,7 @@ from bench.run import BenchError, Options, bench, run_process
 from bench.synth import HEADS, MODIFIERS, Spec, edit_paragraph, synthesize
 from conftest import prepare
 from press import pipeline
-from press.load import load_book
+from press.source.load import load_book
 
 SMALL = Spec(pages=24, chapters=4, terms=8, seed=3)
 

@@ -9,10 +9,10 @@ import pypandoc
 import pytest
 from lxml import html
 
-from press import convert
-from press.convert import convert_all, markdown_to_html
-from press.errors import BuildError
-from press.load import load_book
+from press.source import convert
+from press.source.convert import convert_all, markdown_to_html
+from press.problems import BuildError
+from press.source.load import load_book
 
 SOURCE = """\
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from press import convert
-from press.convert import ConversionCache, convert_texts, markdown_to_html, part_texts
-from press.load import load_book
+from press.source import convert
+from press.source.convert import ConversionCache, convert_texts, markdown_to_html, part_texts
+from press.source.load import load_book
 
 
 def convert_parts(book):
@@ -63,7 +63,7 @@ def test_key_covers_options_and_rules(monkeypatch, cache):
     monkeypatch.setattr(convert, "DRIVER", convert.DRIVER + "-- edited\n")
     markdown_to_html("Some *text*.")
     assert cache.runs == 3
-    monkeypatch.setattr(convert, "RULES_DIGEST", "0" * 64)  # press.sourcepos edited
+    monkeypatch.setattr(convert, "RULES_DIGEST", "0" * 64)  # press.source.sourcepos edited
     markdown_to_html("Some *text*.")
     assert cache.runs == 4
     monkeypatch.setattr(convert.sourcepos, "VERSION", convert.sourcepos.VERSION + 1)

@@ -7,7 +7,7 @@ import pytest
 from lxml import etree
 
 from conftest import codes, only, prepare, prepare_problems, shown_name
-from press.enrich import IdRegistry, line_of, parse_fragment, serialise
+from press.enrich.tree import IdRegistry, line_of, parse_fragment, serialise
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -148,7 +148,7 @@ def test_link_to_heading_missing_in_other_chapter(make_book):
 
 
 def test_disallowed_link_scheme(make_book):
-    # (javascript: links are refused earlier, by press.safety: see test_safety.py)
+    # (javascript: links are refused earlier, by press.source.vet: see test_safety.py)
     copy = make_book()
     copy.append("chapters/01-alpha.md", "\nRead [this](file:///etc/passwd).\n")
     problem = only(prepare_problems(copy.root), "M015")

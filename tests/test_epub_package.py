@@ -10,8 +10,8 @@ from fontTools.ttLib import TTFont
 from lxml import etree
 
 from conftest import STYLES, TINY, quiet
-from press.epub import retarget
-from press.fonts import load_faces
+from press.epub.package import retarget
+from press.source.fonts import load_faces
 from press.pipeline import build
 
 OPF = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from press.errors import BuildError
-from press.glossary import page_ranges
+from press.problems import BuildError
+from press.enrich.glossary import page_ranges
 from press.pipeline import PROJECT, prepare
 
 BOOK = """title: Glossary Test

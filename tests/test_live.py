@@ -7,9 +7,9 @@ import threading
 import pytest
 
 from conftest import STYLES, quiet
-from press import convert
-from press.errors import BuildError
-from press.live import Rebuilder, Watcher, affected, report
+from press.source import convert
+from press.problems import BuildError
+from press.live.loop import Rebuilder, Watcher, affected, report
 
 FORMATS = ("pdf", "epub", "html")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import codes, line_of, load_problems, only, shown_name
-from press.load import load_book
+from press.source.load import load_book
 from press.model import Book
 
 

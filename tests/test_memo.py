@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import STYLES
-from press.epub import zip_archive
-from press.memo import Fingerprints, Memo, Unprintable
+from press.epub.package import zip_archive
+from press.util.memo import Fingerprints, Memo, Unprintable
 from press.model import Part
-from press.render import RENDERED, Renderer
-from press.screen import Page, put
+from press.render.templates import RENDERED, Renderer
+from press.site.pages import Page, put
 
 
 @dataclass(frozen=True)

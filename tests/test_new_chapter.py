@@ -9,10 +9,10 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import PROJECT, STYLES, codes, problems_of, quiet
-from press.lint import lint_manuscript
-from press.load import load_book
+from press.lint.run import lint_manuscript
+from press.source.load import load_book
 from press.pipeline import build
-from press.scaffold import new_chapter
+from press.tools.new_chapter import new_chapter
 
 # A book.yaml laid out the way people write them: comments everywhere, a trailing
 # comment on an item, a quoted item, four-space indentation, blank lines.

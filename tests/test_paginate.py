@@ -9,9 +9,9 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import prepare
-from press import pdf
-from press.bind import LINK_PREFIX
-from press.paginate import Paginator
+from press.pdf import weasy as pdf
+from press.pdf.bind import LINK_PREFIX
+from press.pdf.plan import Paginator
 from press.pipeline import print_html
 
 
@@ -140,10 +140,10 @@ def test_parts_kept_on_the_shelf_serve_a_new_process(make_book, tmp_path, pagina
 
 
 def test_page_references_follow_the_pages_added():
-    """press.pdf caches pydyf's page references by page count; it must stay exact."""
+    """press.pdf.weasy caches pydyf's page references by page count; it must stay exact."""
     import pydyf
 
-    import press.pdf  # noqa: F401  (installs the cached property)
+    import press.pdf.weasy  # noqa: F401  (installs the cached property)
 
     document = pydyf.PDF()
     for n in range(3):
@@ -175,7 +175,7 @@ def test_a_new_process_typesets_nothing_when_nothing_changed(make_book, tmp_path
 
 def test_a_refused_fetch_in_a_worker_fails_the_build_with_its_code(tmp_path):
     """What WeasyPrint refuses inside a worker comes back as the build's own finding."""
-    from press.typeset import Failed, Job, Typesetters
+    from press.pdf.workers import Failed, Job, Typesetters
 
     typesetters = Typesetters(1)
     try:
@@ -192,8 +192,8 @@ def test_a_refused_fetch_in_a_worker_fails_the_build_with_its_code(tmp_path):
 
 def test_a_worker_that_dies_gives_a_clear_error_and_is_replaced(make_book, paginator,
                                                                 monkeypatch):
-    from press.errors import BuildError
-    from press.typeset import Worker
+    from press.problems import BuildError
+    from press.pdf.workers import Worker
 
     prepared = prepare(make_book().root)
     real_give = Worker.give

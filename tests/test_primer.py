@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from press.check import check_pdf, run_epubcheck, unembedded_fonts
+from press.check.validators import check_pdf, run_epubcheck, unembedded_fonts
 from press.pipeline import PROJECT, build
 
 SEEDS = PROJECT.parent / "shared" / "seeds"

@@ -7,10 +7,10 @@ import zipfile
 
 
 from conftest import PROJECT, STYLES, load_problems, only, quiet
-from press.convert import markdown_to_html
-from press.lint import format_problem, lint_manuscript
+from press.source.convert import markdown_to_html
+from press.lint.run import format_problem, lint_manuscript
 from press.pipeline import build
-from press.prose import Settings, check_text
+from press.lint.prose import Settings, check_text
 
 CHAPTER = "chapters/01-alpha.md"
 FRONT = '---\ntitle: "Alpha: The First Chapter"\nshort-title: Alpha\n---\n\n'
@@ -18,7 +18,7 @@ FRONT = '---\ntitle: "Alpha: The First Chapter"\nshort-title: Alpha\n---\n\n'
 
 def findings(text: str, **settings) -> list:
     """Prose findings of one Markdown text, front matter included as in a real file."""
-    from press.lint import blank_front_matter
+    from press.lint.run import blank_front_matter
 
     return check_text(blank_front_matter(FRONT + text), CHAPTER, Settings(**settings))
 

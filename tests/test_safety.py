@@ -7,10 +7,10 @@ import re
 import pytest
 
 from conftest import codes, only, prepare, prepare_problems, shown_name
-from press import pdf
-from press.convert import markdown_to_html
-from press.errors import BuildError
-from press.safety import css_fetches, screen, screen_svg, script_url
+from press.pdf import weasy as pdf
+from press.source.convert import markdown_to_html
+from press.problems import BuildError
+from press.source.vet import css_fetches, screen, screen_svg, script_url
 
 
 def problems_in(markdown: str):

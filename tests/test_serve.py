@@ -176,7 +176,7 @@ def test_server_never_writes_into_the_manuscript(served, page):
 @pytest.fixture
 def preview(tmp_path):
     """The preview server in this process, over a small hand-made site."""
-    from press.serve import State, start, stop
+    from press.live.serve import State, start, stop
 
     site = tmp_path / "html"
     (site / "css").mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""Stage 2, convert: press.sourcepos trims Pandoc's JSON AST, keeping the lines that matter."""
+"""Stage 2, convert: press.source.sourcepos trims Pandoc's JSON AST, keeping the lines that matter."""
 from __future__ import annotations
 
 import gc
@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from press import sourcepos
-from press.convert import gc_paused, markdown_to_html
+from press.source import sourcepos
+from press.source.convert import gc_paused, markdown_to_html
 
 
 def attr(*pairs, classes=(), ident=""):

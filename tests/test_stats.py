@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from conftest import PROJECT, STYLES, TINY, quiet
 from press.pipeline import build
-from press.stats import WORDS_PER_MINUTE, book_stats, count_words
+from press.tools.stats import WORDS_PER_MINUTE, book_stats, count_words
 
 
 @pytest.fixture(scope="module")

@@ -180,7 +180,7 @@ def test_definition_edited(book, tmp_path):
 
 
 def test_failed_rebuild_then_fixed(book, tmp_path):
-    from press.errors import BuildError
+    from press.problems import BuildError
 
     def break_then_fix(b):
         b.replace("chapters/03-gamma.md", "#shared-name", "#no-such-place")

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-import press.write
-from press.write import atomic_write
+import press.util.write
+from press.util.write import atomic_write
 
 
 def test_creates_file_and_folders(tmp_path):
@@ -38,7 +38,7 @@ def test_failed_rename_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
         assert os.path.exists(src)  # the new data was fully written before the rename
         raise OSError("disk trouble")
 
-    monkeypatch.setattr(press.write.os, "replace", broken_replace)
+    monkeypatch.setattr(press.util.write.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk trouble"):
         atomic_write(target, b"half a new book")
     assert target.read_bytes() == b"last good book"
@@ -68,7 +68,7 @@ def test_failure_midway_through_writing(tmp_path, monkeypatch):
             self.handle.flush()
             raise OSError("no space left")
 
-    monkeypatch.setattr(press.write.os, "fdopen", lambda fd, mode: Breaks(real_fdopen(fd, mode)))
+    monkeypatch.setattr(press.util.write.os, "fdopen", lambda fd, mode: Breaks(real_fdopen(fd, mode)))
     with pytest.raises(OSError, match="no space left"):
         atomic_write(target, b"0123456789" * 1000)
     assert target.read_bytes() == b"last good book"
@@ -82,7 +82,7 @@ def test_interrupt_also_cleans_up(tmp_path, monkeypatch):
     def interrupted(src, dst):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(press.write.os, "replace", interrupted)
+    monkeypatch.setattr(press.util.write.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old"

@@ -1,0 +1,285 @@
+"""Stage 3b, enrich the glossary: find terms in the chapters, link them, lint the entries."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from lxml import html
+
+from press.enrich.tree import IdRegistry, line_of, parse_fragment, serialise
+from press.problems import Problem
+from press.util.folio import folio
+from press.util.memo import Memo
+from press.model import Book, GlossaryEntry, Part
+
+# Never mark a term inside these: headings, links, code, and text the author opted out.
+SKIP_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre", "script", "style"}
+
+
+@dataclass(frozen=True)
+class Use:
+    """One occurrence of a term in the text: its anchor id and the part it is in."""
+
+    id: str
+    part: Part
+    linked: bool
+
+
+@dataclass(frozen=True)
+class SeeRef:
+    entry: GlossaryEntry
+    id: str
+
+
+@dataclass(frozen=True)
+class GlossaryItem:
+    """One glossary entry as both outputs show it."""
+
+    entry: GlossaryEntry
+    id: str
+    definition_html: str
+    definition_xhtml: str
+    see: tuple[SeeRef, ...] = ()
+    uses: tuple[Use, ...] = ()
+    pages: tuple = ()  # print back-references as page ranges, known once laid out
+
+    def uses_by_part(self) -> list[tuple[Part, list[Use]]]:
+        groups: dict[str, tuple[Part, list[Use]]] = {}
+        for use in self.uses:
+            groups.setdefault(use.part.slug, (use.part, []))[1].append(use)
+        return list(groups.values())
+
+
+def entry_id(entry: GlossaryEntry) -> str:
+    return f"gl-{entry.slug}"
+
+
+def forms(entry: GlossaryEntry) -> tuple[str, ...]:
+    return (entry.term, *entry.variants)
+
+
+def matcher(entries) -> tuple[re.Pattern | None, dict[str, GlossaryEntry]]:
+    """One regex over every form, longest first, whole words, any case, any spacing."""
+    by_form = {f.lower(): e for e in entries for f in forms(e)}
+    if not by_form:
+        return None, by_form
+    ordered = sorted(by_form, key=len, reverse=True)
+    alternatives = "|".join(r"\s+".join(map(re.escape, f.split())) for f in ordered)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I), by_form
+
+
+class Terms:
+    """The glossary as the marker reads it: one pattern over every form, and lookups."""
+
+    def __init__(self, entries):
+        self.pattern, self.by_form = matcher(entries)
+        self.by_term = {e.term.lower(): e for e in entries}
+
+
+def terms_key(entries) -> tuple:
+    """Everything about the glossary that decides how a chapter is marked."""
+    return tuple((e.term, e.slug, e.variants) for e in entries)
+
+
+class Marker:
+    """Wraps term occurrences in one chapter; the first use of each term becomes a link.
+
+    Each use gets a stand-in id, placeholder(n) for the chapter's n-th use: the book-wide
+    ids are handed out afterwards in reading order (use_ids), so a chapter's marking
+    never depends on the chapters before it and can be kept while they change.
+    """
+
+    def __init__(self, terms: Terms, path, placeholder):
+        self.terms, self.path, self.placeholder = terms, path, placeholder
+        self.uses: list[tuple[str, bool]] = []  # (entry slug, linked), in marking order
+        self.problems: list[Problem] = []
+        self.linked: set[str] = set()
+
+    def mark(self, root) -> None:
+        self._explicit(root)
+        self._walk(root)
+        for span in list(root.iter("span")):
+            if "noterm" in span.get("class", "").split():
+                span.drop_tag()
+
+    def _explicit(self, root) -> None:
+        """Author-marked terms: [allies]{.term key="strategic alliance"}."""
+        for span in list(root.iter("span")):
+            if "term" not in span.get("class", "").split():
+                continue
+            key = (span.get("data-key") or span.text_content()).strip()
+            entry = self.terms.by_term.get(key.lower()) or self.terms.by_form.get(key.lower())
+            if entry is None:
+                self.problems.append(Problem(
+                    self.path, line_of(span), "G002",
+                    f"glossary key '{key}' names no entry",
+                    "use the exact term of an entry in glossary.yaml, or add the entry"))
+                span.drop_tag()
+                continue
+            inside_link = any(a.tag == "a" for a in span.iterancestors())
+            new = self._wrap(entry, line_of(span), allow_link=not inside_link)
+            new.text, new.tail = span.text, span.tail
+            new.extend(list(span))
+            span.getparent().replace(span, new)
+
+    def _walk(self, el) -> None:
+        if not isinstance(el.tag, str):
+            return  # an HTML comment in the text: nothing to mark inside (its tail is)
+        if el.tag in SKIP_TAGS or "noterm" in el.get("class", "").split() \
+                or el.get("data-term"):
+            return
+        for child in list(el):
+            self._walk(child)
+            if child.tail:
+                self._split(el, child, child.tail)
+        if el.text:
+            self._split(el, None, el.text)
+
+    def _split(self, parent, after, text: str) -> None:
+        """Replace a run of text with text and term elements, in place."""
+        pieces, last = [], 0
+        pattern = self.terms.pattern
+        for match in pattern.finditer(text) if pattern else ():
+            entry = self.terms.by_form[re.sub(r"\s+", " ", match.group(0).lower())]
+            node = self._wrap(entry, line_of(parent))
+            node.text = match.group(0)
+            pieces.append((text[last:match.start()], node))
+            last = match.end()
+        if not pieces:
+            return
+        head = pieces[0][0]
+        nodes = [node for _, node in pieces]
+        for (_, node), (gap, _) in zip(pieces, pieces[1:] + [(text[last:], None)]):
+            node.tail = gap
+        if after is None:
+            parent.text = head
+            for i, node in enumerate(nodes):
+                parent.insert(i, node)
+        else:
+            after.tail = head
+            index = parent.index(after)
+            for i, node in enumerate(nodes, 1):
+                parent.insert(index + i, node)
+
+    def _wrap(self, entry: GlossaryEntry, line, allow_link: bool = True):
+        """A link for the first use in this part, a plain anchor for the others."""
+        first = allow_link and entry.slug not in self.linked
+        if first:
+            self.linked.add(entry.slug)
+        use_id = self.placeholder(len(self.uses))
+        self.uses.append((entry.slug, first))
+        if first:
+            node = html.Element("a", {"class": "term", "href": f"#{entry_id(entry)}",
+                                      "data-epub-type": "glossref", "role": "doc-glossref",
+                                      "id": use_id})
+        else:
+            node = html.Element("span", {"class": "term-use", "id": use_id})
+        node.set("data-term", entry.slug)
+        if line:
+            node.set("data-line", str(line))
+        return node
+
+
+def use_ids(registry: IdRegistry, marked) -> list[tuple[str, ...]]:
+    """The book-wide id of every use, chapter by chapter in reading order.
+
+    marked holds each chapter's uses as (entry slug, linked) in marking order. Ids are
+    't-<entry>-<n>', n counting the entry's uses through the book, claimed from the
+    registry that already holds every other id of the book.
+    """
+    counts: dict[str, int] = {}
+    out = []
+    for uses in marked:
+        ids = []
+        for slug, _ in uses:
+            counts[slug] = counts.get(slug, 0) + 1
+            ids.append(registry.claim(f"t-{slug}-{counts[slug]}", "t"))
+        out.append(tuple(ids))
+    return out
+
+
+def lint_glossary(book: Book, uses: dict[str, list]) -> list[Problem]:
+    """Every glossary problem at once: unused, duplicated, dangling or empty entries."""
+    problems, seen = [], {}
+    path = book.glossary_path
+    known = {e.term.lower() for e in book.glossary}
+    for entry in book.glossary:
+        for form in forms(entry):
+            other = seen.setdefault(form.lower(), entry)
+            if other is not entry or forms(entry).count(form) > 1:
+                problems.append(Problem(path, entry.line, "G003",
+                                        f"'{form}' appears in more than one place "
+                                        f"(also under '{other.term}', line {other.line})",
+                                        "keep each term and variant in one entry only"))
+        if not entry.definition.strip():
+            problems.append(Problem(path, entry.line, "G005",
+                                    f"entry '{entry.term}' has an empty definition",
+                                    "write a definition under 'definition:'"))
+        for target in entry.see:
+            if target.lower() not in known:
+                problems.append(Problem(path, entry.line, "G004",
+                                        f"'see also' names a missing entry '{target}'",
+                                        "name an existing term exactly, or add that entry"))
+        if not uses.get(entry.slug):
+            problems.append(Problem(path, entry.line, "G001",
+                                    f"term '{entry.term}' is never used in the chapters",
+                                    "use it in the text, add the form used as a variant, "
+                                    "or remove the entry"))
+    return problems
+
+
+def glossary_items(entries, definitions_html: str, uses: dict) -> tuple[GlossaryItem, ...]:
+    """Alphabetical items with their definitions split back out of the single Pandoc run."""
+    ordered = sorted(entries, key=lambda e: e.term.lower())
+    slugs = tuple(e.slug for e in ordered)
+    texts = DEFINITIONS.get((definitions_html, slugs), lambda: definitions(definitions_html, slugs))
+    by_term = {e.term.lower(): e for e in entries}
+    items = []
+    for entry, (definition_html, definition_xhtml) in zip(ordered, texts):
+        see = tuple(SeeRef(by_term[s.lower()], entry_id(by_term[s.lower()]))
+                    for s in entry.see if s.lower() in by_term)
+        items.append(GlossaryItem(entry, entry_id(entry), definition_html, definition_xhtml,
+                                  see, tuple(uses.get(entry.slug, ()))))
+    return tuple(items)
+
+
+# Definitions split out by earlier builds in this process, by the converted text.
+DEFINITIONS = Memo(limit=8)
+
+
+def definitions(definitions_html: str, slugs) -> tuple[tuple[str, str], ...]:
+    """(HTML, XHTML) of each entry's definition, in the order of slugs."""
+    root = parse_fragment(definitions_html)
+    blocks = {div.get("id"): div for div in root.iter("div") if div.get("id")}
+    out = []
+    for slug in slugs:
+        block = blocks[f"def-{slug}"]
+        xhtml = serialise(block, xml=True)  # first: the HTML serialisation drops data-line
+        out.append((serialise(block, xml=False), xhtml))
+    return tuple(out)
+
+
+def page_ranges(pages: list[tuple[int, str, str]]) -> list[tuple[str, str, str | None, str | None]]:
+    """[(number, label, target id)] -> ranges: '3, 7–9'; each end links to its page."""
+    ranges, run = [], []
+    for number, label, target in sorted(set(pages)):
+        if run and number == run[-1][0]:
+            continue
+        if run and number != run[-1][0] + 1:
+            ranges.append(run)
+            run = []
+        run.append((number, label, target))
+    if run:
+        ranges.append(run)
+    return [(r[0][1], r[0][2], r[-1][1] if len(r) > 1 else None, r[-1][2] if len(r) > 1 else None)
+            for r in ranges]
+
+
+def with_pages(items, pages: dict[str, int], body_start: int) -> tuple[GlossaryItem, ...]:
+    """Fill each item's print back-references from where its uses landed in the layout."""
+    out = []
+    for item in items:
+        found = [(pages[u.id], folio(pages[u.id], body_start), u.id)
+                 for u in item.uses if u.id in pages]
+        out.append(replace(item, pages=tuple(page_ranges(found))))
+    return tuple(out)

@@ -1,0 +1,142 @@
+"""Stage 3 put together: each part enriched on its own, with what it needs from the book.
+
+A part's enrichment depends on the other parts only through a few plain values: the
+book-wide ids its elements end up with, the targets of its links, its images' names,
+and the glossary's terms. Those are worked out for the whole book first (cheap: from
+each part's Scan), then each part is enriched, glossary terms marked and serialised,
+and the result is kept for the next build under exactly those inputs. Term uses get
+stand-in ids while a chapter is marked; the book-wide ids, which count each term's uses
+through the whole book, are put in afterwards. So after one chapter is edited, a warm
+process parses, marks and serialises that chapter only, and a change that reaches other
+parts (a heading id that another part's id or link depends on, a glossary term, a term
+use that renumbers later uses) redoes exactly the parts it reaches.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from press.enrich.tree import (IdRegistry, Image, Scan, apply, check_images, finish, heading_problems,
+                     headings_of, link_targets, parse_fragment, reserved_ids, scan)
+from press.problems import Problem
+from press.enrich.glossary import Marker, Terms, Use, terms_key, use_ids
+from press.util.memo import Memo
+from press.model import Book, Chapter, Part
+
+# Kept from earlier builds in this process (see press/memo.py).
+SCANS = Memo(64, per_part=2)  # fragment -> Scan
+TERMS = Memo(limit=8)  # terms_key -> Terms
+UNITS = Memo(64, per_part=2)  # everything a part's enrichment depends on -> Enriched
+TEXTS = Memo(64, per_part=2)  # (Enriched, the uses' book-wide ids) -> (html, xhtml)
+USES = Memo(64, per_part=2)  # (Part, Enriched, the uses' book-wide ids) -> the chapter's Use objects
+
+# A term use's stand-in id: the use's number in its chapter between two private-use
+# characters, with this process's own nonce so no text of a book can look like one.
+STAND_IN = "\ue000" + secrets.token_hex(8) + "-"
+STAND_IN_END = "\ue001"
+STAND_INS = re.compile(re.escape(STAND_IN) + r"(\d+)" + STAND_IN_END)
+
+
+@dataclass(frozen=True, eq=False)  # kept results are compared by identity
+class Enriched:
+    """One part enriched, terms marked, serialised; term uses still with stand-in ids."""
+
+    html: str
+    xhtml: str
+    uses: tuple[tuple[str, bool], ...]  # (entry slug, linked) of each use, in order
+    problems: tuple[Problem, ...]  # glossary keys naming no entry (G002)
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """The book's parts ready for the templates, and what the glossary needs from them."""
+
+    chapters: tuple[Chapter, ...]
+    uses: dict[str, list[Use]]  # entry slug -> its uses in reading order
+    images: tuple[Image, ...]
+
+
+def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]) -> Enrichment:
+    """Enrich every part, redoing only those whose inputs changed since a kept build."""
+    trees: dict[str, object] = {}  # parsed in this build: used once, never kept
+    scans = {p.slug: scanned(fragments[p.slug], trees) for p in book.parts}
+    registry = IdRegistry(reserved=reserved_ids(book))
+    ids = {p.slug: tuple(registry.claim(i, p.slug) for i in scans[p.slug].ids)
+           for p in book.parts}
+    id_maps = {slug: dict(zip(scans[slug].ids, ids[slug])) for slug in ids}
+    files = {p.path.name: p.slug for p in book.parts}
+    terms = terms_key(book.glossary)
+    units, images = [], []
+    for part in book.parts:
+        found = scans[part.slug]
+        problems += heading_problems(found, part)
+        hrefs = link_targets(found, part, id_maps, files, problems)
+        names, shown = check_images(found, part, book.root, problems)
+        images += shown
+        marked = terms if part.kind == "chapter" else None
+        key = (fragments[part.slug], part.slug, part.path, part.kind, ids[part.slug], hrefs,
+               names, marked)
+        units.append(UNITS.get(key, lambda: enrich_part(
+            fragments[part.slug], trees, part, ids[part.slug], hrefs, names,
+            None if marked is None else TERMS.get(marked, lambda: Terms(book.glossary)))))
+    chapters = [(p, u) for p, u in zip(book.parts, units) if p.kind == "chapter"]
+    for _, unit in chapters:
+        problems += unit.problems
+    given = dict(zip((p.slug for p, _ in chapters),
+                     use_ids(registry, [u.uses for _, u in chapters])))
+    uses: dict[str, list[Use]] = {e.slug: [] for e in book.glossary}
+    for part, unit in chapters:
+        # The same Use objects while nothing about them changed: what the templates are
+        # given is then recognised at once as unchanged (press.util.memo.Fingerprints).
+        made = USES.get((part, unit, given[part.slug]), lambda: tuple(
+            (slug, Use(use_id, part, linked))
+            for (slug, linked), use_id in zip(unit.uses, given[part.slug])))
+        for slug, use in made:
+            uses[slug].append(use)
+    done = []
+    for part, unit in zip(book.parts, units):
+        html, xhtml = TEXTS.get((unit, given.get(part.slug, ())),
+                                lambda: with_ids(unit, given.get(part.slug, ())))
+        done.append(Chapter(part, html, xhtml, headings_of(scans[part.slug], ids[part.slug])))
+    return Enrichment(tuple(done), uses, tuple(images))
+
+
+def scanned(fragment: str, trees: dict) -> Scan:
+    """A fragment's Scan, kept; a tree parsed for it is left in trees for enrich_part."""
+    def make() -> Scan:
+        trees[fragment] = parse_fragment(fragment)
+        return scan(trees[fragment])
+    return SCANS.get(fragment, make)
+
+
+def enrich_part(fragment: str, trees: dict, part: Part, ids, hrefs, names,
+                terms: Terms | None) -> Enriched:
+    """One part's tree with the book's facts applied and terms marked (terms None: a part
+    outside the body, which is not marked), serialised."""
+    root = trees.pop(fragment, None)
+    if root is None:
+        root = parse_fragment(fragment)
+    apply(root, ids, hrefs, names)
+    uses, problems = (), ()
+    if terms is not None:
+        marker = Marker(terms, part.path, lambda n: f"{STAND_IN}{n}{STAND_IN_END}")
+        marker.mark(root)
+        uses, problems = tuple(marker.uses), tuple(marker.problems)
+    for el in root.iter("a", "span"):
+        el.attrib.pop("data-term", None)  # only needed while marking
+    html, xhtml = finish(root, part.slug)
+    return Enriched(html, xhtml, uses, problems)
+
+
+def with_ids(unit: Enriched, ids: tuple[str, ...]) -> tuple[str, str]:
+    """The part's HTML and XHTML with each term use's book-wide id in place."""
+    if not unit.uses:
+        return unit.html, unit.xhtml
+    def swap(match) -> str:
+        return ids[int(match.group(1))]
+    html, n = STAND_INS.subn(swap, unit.html)
+    xhtml, m = STAND_INS.subn(swap, unit.xhtml)
+    if n != len(ids) or m != len(ids):
+        raise RuntimeError(f"term uses: {len(ids)} ids for {n} and {m} places")
+    return html, xhtml

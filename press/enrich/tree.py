@@ -1,0 +1,311 @@
+"""Stage 3, enrich: pure passes over converted HTML: source lines, unique ids, links, images."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree, html
+
+from press.source.convert import END_MARKER, MARKER, pos_line
+from press.problems import Problem
+from press.model import Book, Heading, Part
+from press.source.vet import screen_svg, script_url
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image the book uses: where it is on disk and the name it has in the outputs."""
+
+    source: Path
+    name: str
+
+
+def parse_fragment(fragment: str) -> html.HtmlElement:
+    """Parse an HTML fragment into a <div> we own, and keep source lines as data-line."""
+    root = html.fragment_fromstring(fragment or "", create_parent="div")
+    for el in root.iter():
+        pos = el.attrib.pop("data-pos", None) if isinstance(el.tag, str) else None
+        if pos_line(pos):
+            el.set("data-line", str(pos_line(pos)))
+    for comment in list(root.iter(etree.Comment)):
+        _take_marker(comment)
+    return root
+
+
+def _take_marker(comment) -> None:
+    """Give a position comment's line to the element right after it, then drop the comment.
+
+    The comment's line is the more exact one: a link or image in a list item otherwise
+    gets the whole item's line.
+    """
+    found = MARKER.fullmatch(comment.text or "")
+    if not found and comment.text != END_MARKER:
+        return  # the author's own comment stays
+    after = comment.getnext()
+    if found and after is not None and isinstance(after.tag, str) and \
+            not (comment.tail or "").strip() and pos_line(found.group(1)):
+        line = pos_line(found.group(1))
+        after.set("data-line", str(line))
+        # Inside a raw HTML block, each line of the fragment is a line of the Markdown.
+        for el in after.iterdescendants():
+            if isinstance(el.tag, str) and not el.get("data-line") and el.sourceline:
+                el.set("data-line", str(line + el.sourceline - after.sourceline))
+    _drop_keeping_tail(comment)
+
+
+def _drop_keeping_tail(node) -> None:
+    parent, previous = node.getparent(), node.getprevious()
+    if node.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
+
+
+def line_of(el) -> int | None:
+    """The Markdown line of an element: its own, or the nearest block around it."""
+    while el is not None:
+        if el.get("data-line"):
+            return int(el.get("data-line"))
+        el = el.getparent()
+    return None
+
+
+def serialise(root, xml: bool) -> str:
+    """The children of root as HTML (print) or XHTML (EPUB) text.
+
+    The XHTML keeps data-line: the EPUB stage turns it into a map from each output line
+    to its Markdown line (for validators' findings), then removes it.
+    """
+    if not xml:
+        for el in root.iter():
+            if isinstance(el.tag, str):
+                el.attrib.pop("data-line", None)
+    out = "".join(etree.tostring(child, encoding=str, method="xml" if xml else "html")
+                  for child in root)
+    text = _escape(root.text or "") + out
+    # lxml cannot name an attribute epub:type in an HTML tree; it travels as data-epub-type.
+    # Rewrite it only inside tags: a '<' in text content is always escaped as &lt;.
+    return re.sub(r'(<[a-z][^<>]*?) data-epub-type="', r'\1 epub:type="', text) if xml else text
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class IdRegistry:
+    """Hands out ids unique across the whole book, so one print document can hold all parts."""
+
+    def __init__(self, reserved=()):
+        self.used: set[str] = set(reserved)
+
+    def claim(self, wanted: str, prefix: str) -> str:
+        candidate = wanted if wanted not in self.used else f"{prefix}-{wanted}"
+        n = 2
+        while candidate in self.used:
+            candidate, n = f"{prefix}-{wanted}-{n}", n + 1
+        self.used.add(candidate)
+        return candidate
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one converted part holds that the rest of the book depends on, read once.
+
+    Every field is in document order and comes from the fragment alone: the ids its
+    elements carry, its headings (level, index of the heading's id in ids or None, text,
+    line), its links (href, line) and its images (src, line, whether it has alt text).
+    """
+
+    ids: tuple[str, ...]
+    headings: tuple[tuple[int, int | None, str, int | None], ...]
+    links: tuple[tuple[str, int | None], ...]
+    images: tuple[tuple[str, int | None, bool], ...]
+
+
+def scan(root) -> Scan:
+    """Read a parsed fragment's ids, headings, links and images; change nothing."""
+    ids, headings, links, images = [], [], [], []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.get("id"):
+            ids.append(el.get("id"))
+        if el.tag in HEADINGS:
+            at = len(ids) - 1 if el.get("id") else None
+            headings.append((int(el.tag[1]), at, el.text_content().strip(), line_of(el)))
+        elif el.tag == "a":
+            links.append((el.get("href", ""), line_of(el)))
+        elif el.tag == "img":
+            images.append((el.get("src", ""), line_of(el), bool(el.get("alt", "").strip())))
+    return Scan(tuple(ids), tuple(headings), tuple(links), tuple(images))
+
+
+def reserved_ids(book: Book) -> list[str]:
+    """Ids the templates give to the book's own furniture, which headings must not take."""
+    furniture = ["toc", "toc-title", "glossary", "glossary-title", "title-page", "copyright",
+                 "cover", "landmarks", "landmarks-title", "footnotes", "page-list",
+                 "page-list-title"]
+    furniture += [f"{p.slug}-title" for p in book.parts]
+    furniture += [f"gl-{e.slug}" for e in book.glossary]
+    return [p.slug for p in book.parts] + furniture
+
+
+def heading_problems(found: Scan, part: Part) -> list[Problem]:
+    """A second title or a skipped heading level."""
+    problems, previous = [], 1
+    for level, _, _, line in found.headings:
+        if level == 1:
+            problems.append(Problem(part.path, line, "M013",
+                                    "a second title in the chapter (level-1 heading)",
+                                    "the title comes from front matter; use ## for sections"))
+        elif level > previous + 1:
+            problems.append(Problem(part.path, line, "M014",
+                                    f"heading level skips from {previous} to {level}",
+                                    f"use {'#' * (previous + 1)} for this heading"))
+        previous = level
+    return problems
+
+
+def headings_of(found: Scan, ids: tuple[str, ...]) -> tuple[Heading, ...]:
+    """The part's section headings with their book-wide ids."""
+    return tuple(Heading(level, ids[at] if at is not None else "", text)
+                 for level, at, text, _ in found.headings)
+
+
+def link_targets(found: Scan, part: Part, id_maps: dict[str, dict[str, str]],
+                 files: dict[str, str], problems: list[Problem]) -> tuple[str | None, ...]:
+    """Each link's new href, pointing at the book-wide id (None: left as it is).
+
+    A link to nowhere is an error."""
+    out = []
+    for href, line in found.links:
+        out.append(None)
+        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
+            # (javascript: and the like are refused by press.source.vet already, as S003)
+            if not href.startswith(("http:", "https:", "mailto:")) and not script_url(href):
+                problems.append(Problem(part.path, line, "M015",
+                                        f"link scheme not allowed: {href}",
+                                        "link to http(s), mailto, or a place in the book"))
+            continue
+        target, _, fragment = href.partition("#")
+        slug = files.get(Path(target).name) if target else part.slug
+        ids = id_maps.get(slug or "", {})
+        if slug is None or (fragment and fragment not in ids):
+            problems.append(Problem(part.path, line, "M016",
+                                    f"broken cross-reference '{href}'",
+                                    "link to a heading id in this chapter (#id) or in another "
+                                    "file of the book (02-name.md#id)"))
+            continue
+        out[-1] = "#" + (ids[fragment] if fragment else slug)
+    return tuple(out)
+
+
+def check_images(found: Scan, part: Part, manuscript: Path,
+                 problems: list[Problem]) -> tuple[tuple[str | None, ...], list[Image]]:
+    """Check each image: alt text present, file inside the manuscript and existing.
+
+    Returns the name each image has in the outputs (None: left as it is) and the images.
+    The files are read on every build: an image can change while the Markdown does not.
+    """
+    names, images = [], []
+    for src, line, alt in found.images:
+        names.append(None)
+        if not alt:
+            problems.append(Problem(part.path, line, "M017", f"image '{src}' has no alt text",
+                                    "describe the image: ![what it shows](images/file.png)"))
+        path = (manuscript / src).resolve()
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or not path.is_relative_to(manuscript):
+            problems.append(Problem(part.path, line, "M018",
+                                    f"image '{src}' is outside the manuscript folder",
+                                    "put images in manuscript/images/ and use a relative path"))
+        elif not path.is_file():
+            problems.append(Problem(part.path, line, "M019", f"image '{src}' not found",
+                                    "check the file name under manuscript/images/"))
+        elif not image_problems(path, src, part, line, manuscript, problems):
+            names[-1] = path.relative_to(manuscript).as_posix()  # distinct for distinct files
+            images.append(Image(path, names[-1]))
+    return tuple(names), images
+
+
+# What each image type's file starts with; an SVG is text, read by press.source.vet.
+SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",),
+              ".jpeg": (b"\xff\xd8\xff",), ".gif": (b"GIF87a", b"GIF89a"),
+              ".webp": (b"RIFF",), ".svg": ()}
+
+
+def image_problems(path: Path, src: str, part: Part, line, manuscript: Path,
+                   problems: list[Problem]) -> bool:
+    """An image both outputs can carry: readable, of a known type, holding that type.
+
+    Found here, before layout: WeasyPrint would only warn, and the EPUB would carry a
+    file no reading system can show.
+    """
+    found: list[Problem] = []
+    suffix = path.suffix.lower()
+    try:
+        head = path.read_bytes()[:12]
+    except OSError as exc:
+        found.append(Problem(part.path, line, "M001", f"image '{src}' cannot be read: "
+                             f"{exc.strerror}", "check the file's permissions"))
+    else:
+        if suffix not in SIGNATURES:
+            found.append(Problem(part.path, line, "M026", f"image '{src}' is not a PNG, JPEG, "
+                                 "GIF, WebP or SVG file", "convert it to PNG or JPEG"))
+        elif SIGNATURES[suffix] and not head.startswith(SIGNATURES[suffix]):
+            found.append(Problem(part.path, line, "M026", f"image '{src}' does not hold "
+                                 f"{suffix[1:].upper()} data", "re-export the image, or "
+                                 "give the file the extension of its real type"))
+        elif suffix == ".svg":
+            found += screen_svg(path, path.relative_to(manuscript.parent))
+    problems += found
+    return bool(found)
+
+
+# Blocks that can hold text where a printed page may begin (see press/pagelist.py).
+KEYED = {"p", "li", "dt", "dd", "blockquote", "pre", "figcaption", "td", "th", "caption",
+         "div", "section", "aside", "figure", "header", "footer", *HEADINGS}
+
+
+def key_blocks(root, prefix: str) -> None:
+    """Give each text block a key both editions share: data-b="<part>.<n>"."""
+    blocks = (el for el in root.iter() if isinstance(el.tag, str) and el.tag in KEYED)
+    for n, el in enumerate(blocks):
+        el.set("data-b", f"{prefix}.{n}")
+
+
+NOTE_TYPES = {"footnote-ref": "noteref", "footnote-back": "backlink", "footnotes": "endnotes"}
+
+
+def note_semantics(root) -> None:
+    """Name Pandoc's end notes for reading systems too (Pandoc already sets the ARIA roles)."""
+    for el in root.iter("a", "section"):
+        for cls in el.get("class", "").split():
+            if cls in NOTE_TYPES:
+                el.set("data-epub-type", NOTE_TYPES[cls])
+
+
+def apply(root, ids: tuple[str, ...], hrefs: tuple, names: tuple) -> None:
+    """Give a part's tree what the rest of the book decided: its book-wide ids, its links'
+    targets and its images' names (each in the order scan() found them; None: unchanged)."""
+    elements = (el for el in root.iter() if isinstance(el.tag, str) and el.get("id"))
+    for el, new in zip(elements, ids, strict=True):
+        el.set("id", new)
+    for a, href in zip(list(root.iter("a")), hrefs, strict=True):
+        if href is not None:
+            a.set("href", href)
+    for img, name in zip(list(root.iter("img")), names, strict=True):
+        if name is not None:
+            img.set("src", name)
+
+
+def finish(root, slug: str) -> tuple[str, str]:
+    """Serialise an enriched tree twice: HTML for print, XHTML for the EPUB."""
+    note_semantics(root)
+    key_blocks(root, slug)
+    xhtml = serialise(root, xml=True)  # first: the HTML serialisation drops data-line
+    return serialise(root, xml=False), xhtml

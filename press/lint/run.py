@@ -1,0 +1,133 @@
+"""Lint: every check on a manuscript at once, from book.yaml to the last word; writes nothing."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from press.lint import prose
+from press.problems import BuildError, Problem
+from press.util.paths import as_shown
+from press.source.load import FRONT_MATTER, lint_settings, load_book, read_text
+from press.model import Book
+
+WORD_LIST = "words.txt"
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `invoke lint` prints: every finding in file and line order."""
+
+    problems: tuple[Problem, ...]
+    files: int  # Markdown files whose prose was read
+    spelling: bool  # False when pyspellchecker has no dictionary for the book's language
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity == "error" for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.problems) - self.errors
+
+
+def lint_manuscript(manuscript: Path, styles: Path) -> Report:
+    """Load, convert and enrich (M and G codes) and read the prose (P codes), all reported.
+
+    When book.yaml or a file cannot be loaded, the later stages cannot run, but the prose
+    of every Markdown file that can be read is still checked.
+    """
+    from press.pipeline import prepare
+
+    manuscript = Path(manuscript).resolve()
+    problems: list[Problem] = []
+    try:
+        book = load_book(manuscript)
+    except BuildError as error:
+        problems += error.problems
+        book = None
+    sources, settings = book_sources(book, problems) if book else loose_sources(manuscript)
+    problems += prose.check_sources(sources, settings)
+    if book is not None:
+        try:
+            prepare(manuscript, styles, log=lambda *_: None)
+        except BuildError as error:
+            problems += error.problems
+    # Stable: findings on one line keep the order they were found in (left to right).
+    ordered = sorted(dict.fromkeys(problems), key=lambda p: (str(p.path), p.line or 0, p.code))
+    return Report(tuple(ordered), len(sources), prose.has_dictionary(settings.language))
+
+
+def format_problem(problem: Problem) -> str:
+    """file:line: CODE severity: message, then the hint on its own line."""
+    where = f"{problem.path}:{problem.line}" if problem.line else f"{problem.path}"
+    text = f"{where}: {problem.code} {problem.severity}: {problem.message}"
+    return f"{text}\n    hint: {problem.hint}" if problem.hint else text
+
+
+def book_sources(book: Book, problems: list[Problem]):
+    """The parts of a loaded book and the settings its book.yaml and glossary give."""
+    names = [book.meta.title, book.meta.subtitle, book.meta.creator, book.meta.publisher]
+    names += [form for e in book.glossary for form in (e.term, *e.variants)]
+    words = word_list(book.root, book.root.parent, problems) | words_in(names)
+    settings = prose.Settings(frozenset(book.lint.ignore), book.lint.quotes,
+                              book.meta.language, frozenset(words))
+    return [(p.path, p.markdown) for p in book.parts], settings
+
+
+def loose_sources(manuscript: Path):
+    """When the book does not load: every listed (or found) Markdown file that can be read.
+
+    The settings come from whatever parts of book.yaml and glossary.yaml parse; the
+    problems they have are already reported by the load stage.
+    """
+    project, scratch = manuscript.parent, []
+    data = _yaml(manuscript / "book.yaml")
+    data = data if isinstance(data, dict) else {}
+    listed = [manuscript / str(e) for key in ("front", "chapters", "back")
+              for e in (data.get(key) or []) if isinstance(data.get(key), list)]
+    paths = [p for p in listed if p.suffix == ".md" and p.is_file()] or \
+        sorted(manuscript.glob("*/*.md"))
+    sources = []
+    for path in paths:
+        text = read_text(path, as_shown(path, project), scratch)
+        if text is not None:
+            sources.append((as_shown(path, project), blank_front_matter(text)))
+    lint = lint_settings(data.get("lint") or {}, None, Path("book.yaml"), scratch)
+    entries = _yaml(manuscript / "glossary.yaml")
+    names = [str(data.get(k, "")) for k in ("title", "subtitle", "creator", "publisher")]
+    names += [str(f) for e in (entries if isinstance(entries, list) else [])
+              if isinstance(e, dict) for f in [e.get("term", "")] + list(e.get("variants") or [])]
+    words = word_list(manuscript, project, scratch) | words_in(names)
+    return sources, prose.Settings(frozenset(lint.ignore), lint.quotes,
+                                   str(data.get("language") or "en"), frozenset(words))
+
+
+def blank_front_matter(text: str) -> str:
+    """Front matter turned into empty lines, as load does, so line numbers stay true."""
+    match = FRONT_MATTER.match(text)
+    return "\n" * text[: match.end()].count("\n") + text[match.end():] if match else text
+
+
+def _yaml(path: Path):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def word_list(manuscript: Path, project: Path, problems: list[Problem]) -> set[str]:
+    """manuscript/words.txt: one word a line, '#' starts a comment; case is ignored."""
+    path = manuscript / WORD_LIST
+    if not path.is_file():
+        return set()
+    text = read_text(path, as_shown(path, project), problems)
+    return {w.casefold() for line in (text or "").splitlines()
+            for w in line.split("#", 1)[0].split()}
+
+
+def words_in(texts) -> set[str]:
+    """The words of names and terms, which the dictionary need not know."""
+    return {w.casefold() for text in texts for w in re.findall(r"[^\W\d_]+", str(text))}

@@ -1,0 +1,339 @@
+"""Lay out the print edition part by part, on several cores, and keep the parts.
+
+Every part of the book opens on a right-hand page, so the book is laid out as a run of
+separate documents (the front matter, each chapter, the glossary), each typeset and
+written as its own PDF by a worker process (press.pdf.workers), then bound into one PDF
+(press.pdf.bind). Each document ends with an empty right-hand page that is not kept:
+WeasyPrint then adds the blank left-hand page a part needs before the next one opens,
+exactly as in one long document.
+
+What a part needs from the others is given to it as plain values in its HTML: the folio
+its first page carries, and for the contents the pages of the headings. So:
+- a chapter can be typeset as soon as the length of the chapters before it is known.
+  A worker reports a part's length before it writes the part, so the next chapter
+  starts on another core meanwhile. Where the lengths are not known yet, they are taken
+  from the last build (or estimated from the chapters already laid out), and chapters
+  are typeset side by side; a part typeset on a length that proves wrong is typeset
+  again with the right one, so the book is always the one a single pass would make;
+- the glossary is typeset once, after the chapters, with its page references known;
+- the contents are typeset with the last build's page numbers, and again if they changed;
+- a part whose HTML is unchanged is never typeset twice: parts are kept by a hash of
+  their HTML, style sheets and WeasyPrint version, in memory and in build/.cache/print.
+  Editing a paragraph typesets that chapter alone, unless its length changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from markupsafe import Markup
+
+from press.problems import BuildError, Problem
+from press.enrich.glossary import with_pages
+from press.pdf.workers import Failed, Job, Laid, Typesetters, WorkerDied, Written
+from press.util.write import atomic_write
+
+# The code that decides what a typeset part holds, besides its HTML: a change to it
+# makes every kept part stale.
+PART_CODE = ("workers.py", "weasy.py", "pagelist.py")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What one document of the print edition holds."""
+
+    front: bool = True  # half-title, title page, copyright and contents
+    parts: tuple = ()  # the chapters (and front or back parts) it holds
+    glossary: bool = True
+    first_folio: int | None = None  # the page counter on its first page; None: as the CSS says
+    more: bool = False  # another document follows: end on the page where it opens
+    toc: dict = field(default_factory=dict)  # anchor id -> printed folio, for the contents
+    shared_css: bool = False  # the style sheets come parsed, once for all documents
+
+    def page_of(self, anchor: str) -> Markup:
+        """The contents entry's page number when another document holds its target."""
+        return Markup(f' data-page="{self.toc[anchor]}"') if anchor in self.toc else Markup("")
+
+
+@dataclass
+class Part:
+    """A typeset part: what its layout told, and its PDF once written."""
+
+    laid: Laid
+    data: bytes | None = None
+
+
+@dataclass
+class Printed:
+    """The bound print edition and what the book needs to know about its pages."""
+
+    data: bytes
+    pages: int
+    anchors: dict[str, int]  # id -> 0-based page index in the book
+    marks: list  # per page: (block key, offset) where its text begins, or None
+    body_start: int  # index of the page where arabic folios begin
+    warnings: list[str]
+    glossary: tuple = ()  # the glossary items, with their print page references
+
+
+class Paginator:
+    """Typesets a book's print edition; remembers the parts of the last build."""
+
+    def __init__(self, typesetters: Typesetters | None = None):
+        self.typesetters = typesetters or Typesetters()
+        self.parts: dict[str, Part] = {}  # the last build's parts, by key
+        self.lengths: dict[str, int] = {}  # part slug -> pages, in the last build
+        self.toc: dict = {}  # the last build's contents numbers
+        self.shelf: Path | None = None  # build/.cache/print: parts kept between processes
+        self.laid_out = 0  # parts actually laid out by the last call (for tests, bench)
+        self._bound: tuple[tuple, bytes] | None = None
+
+    def layout(self, p, render, base, roots, css=(), epoch: int = 0) -> Printed:
+        """Typeset and bind the whole print edition.
+
+        render(segment, glossary_items) gives a document's HTML; css is the style sheets'
+        (text, base URL), parsed once in each worker.
+        """
+        self.laid_out = 0
+        self._recall()
+        # Chapters are typeset side by side when there are enough of them to share out.
+        self.typesetters.start(1 + sum(c.part.kind != "front" for c in p.chapters) // 8)
+        run = _Run(self, p, render, base, roots, tuple(css), epoch)
+        try:
+            printed = run.run()
+        except BaseException:
+            self.typesetters.drain()
+            raise
+        self.parts = {key: run.have[key] for key in run.used}
+        self.lengths, self.toc = run.lengths(), run.toc
+        return printed
+
+    def save(self) -> None:
+        """Put the last build's parts on the shelf for the next process; drop older ones."""
+        if self.shelf is None:
+            return
+        self.shelf.mkdir(parents=True, exist_ok=True)
+        for key, part in self.parts.items():
+            if not (self.shelf / f"{key}.pdf").is_file() and part.data is not None:
+                laid = part.laid
+                atomic_write(self.shelf / f"{key}.json", json.dumps({
+                    "pages": laid.pages, "anchors": laid.anchors, "marks": laid.marks,
+                    "warnings": laid.warnings}).encode("utf-8"))
+                atomic_write(self.shelf / f"{key}.pdf", part.data)
+        for old in self.shelf.iterdir():
+            if old.suffix in (".pdf", ".json") and old.stem not in self.parts \
+                    and old.name != "index.json":
+                old.unlink(missing_ok=True)
+        atomic_write(self.shelf / "index.json", json.dumps(
+            {"lengths": self.lengths, "toc": self.toc}, sort_keys=True).encode("utf-8"))
+
+    def shelved(self, key: str) -> Part | None:
+        if self.shelf is None:
+            return None
+        try:
+            saved = json.loads((self.shelf / f"{key}.json").read_text(encoding="utf-8"))
+            data = (self.shelf / f"{key}.pdf").read_bytes()
+            marks = [tuple(m) if m else None for m in saved["marks"]]
+            return Part(Laid(key, saved["pages"], saved["anchors"], marks, saved["warnings"]),
+                        data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _recall(self) -> None:
+        """In a new process, the last build's lengths and contents numbers, from the shelf."""
+        if self.lengths or self.shelf is None:
+            return
+        try:
+            saved = json.loads((self.shelf / "index.json").read_text(encoding="utf-8"))
+            self.lengths, self.toc = dict(saved["lengths"]), dict(saved["toc"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+
+    def bind(self, keys: tuple, parts: list[bytes]) -> bytes:
+        from press.pdf.bind import bind
+
+        if self._bound is None or self._bound[0] != keys:
+            self._bound = (keys, bind(parts))
+        return self._bound[1]
+
+
+class _Run:
+    """One layout of the book: plans the jobs, sends them out, gathers the parts."""
+
+    def __init__(self, paginator: Paginator, p, render, base, roots, css, epoch):
+        self.pg, self.p, self.render = paginator, p, render
+        self.base, self.css, self.epoch = str(base), css, epoch
+        self.roots = tuple(sorted(set(map(str, roots))))  # in a set's order, keys would vary
+        self.have: dict[str, Part] = {}  # parts typeset or recalled in this run
+        self.front_parts = tuple(c for c in p.chapters if c.part.kind == "front")
+        self.body = [c for c in p.chapters if c.part.kind != "front"]
+        self.toc = dict(paginator.toc)
+        self.used: list[str] = []
+        self.slugs: dict[str, str] = {}  # key -> the slug of the part it typesets
+        self.jobs_html: dict[str, str] = {}  # key -> a chapter's HTML, for length guesses
+        self.head = hashlib.sha256("\0".join(
+            [_code_version(), _weasyprint_version(), self.base, *self.roots, str(epoch),
+             *(t for pair in css for t in pair)]).encode("utf-8", "surrogatepass"))
+
+    def job(self, segment: Segment, items=None) -> Job:
+        segment = replace(segment, shared_css=bool(self.css))
+        html = self.render(segment, self.p.glossary if items is None else items)
+        digest = self.head.copy()
+        digest.update(html.encode("utf-8", "surrogatepass"))
+        return Job(digest.hexdigest(), html, self.base, self.roots, self.css, segment.more,
+                   self.epoch)
+
+    def known(self, key: str) -> Part | None:
+        part = self.have.get(key) or self.pg.parts.get(key) or self.pg.shelved(key)
+        if part is not None:
+            self.have[key] = part
+        return part
+
+    def guess(self, chapter, html: str) -> int | None:
+        """A chapter's length before it is laid out: the last build's, or an estimate from
+        the text per page of the chapters laid out so far (even: chapters open on the
+        right). A wrong guess costs only work done on an otherwise idle core."""
+        last = self.pg.lengths.get(chapter.part.slug)
+        if last:
+            return last
+        laid = [(len(self.jobs_html[k]), part.laid.pages) for k, part in self.have.items()
+                if k in self.jobs_html and part.laid.pages]
+        if not laid:
+            return None
+        per_page = sum(size for size, _ in laid) / sum(pages for _, pages in laid)
+        pages = max(1, round(len(html) / per_page))
+        return pages + pages % 2
+
+    def run(self) -> Printed:
+        while (plan := self.plan()) is None:
+            self.wait()
+        order, items = plan
+        while any(self.have[key].data is None for key in order):
+            self.pg.typesetters.want([])
+            self.wait()
+        self.used = order
+        parts = [self.have[key] for key in order]
+        anchors = self.anchors(order)
+        marks = [mark for part in parts for mark in part.laid.marks]
+        data = self.pg.bind(tuple(order), [part.data for part in parts])
+        return Printed(data, len(marks), anchors, marks, parts[0].laid.pages,
+                       [w for part in parts for w in part.laid.warnings], items)
+
+    def plan(self):
+        """Send out what can be typeset now; once every part is laid out, return the parts
+        in order and the glossary items; until then None."""
+        has_glossary = bool(self.p.glossary)
+        wanted: list[Job] = []
+        body, folio_next = self.plan_chapters(has_glossary, wanted)
+        body_laid = folio_next is not None and all(key in self.have for key in body)
+        # The contents' numbers depend on the chapters alone (folios restart at 1 with
+        # them, and the glossary opens where they end). Until the chapters are laid out,
+        # the contents go out with the last build's numbers, if there was one.
+        if body_laid:
+            self.toc = self.contents(body, folio_next if has_glossary else None)
+        front = None
+        if body_laid or self.toc:
+            front = self.job(Segment(True, self.front_parts, False, None,
+                                     bool(self.body or has_glossary), self.toc))
+            self.slugs[front.key] = "front"
+            if self.known(front.key) is None:
+                wanted.append(front)
+        if not body_laid or front.key not in self.have:
+            self.pg.typesetters.want(wanted)
+            return None
+        order = [front.key, *body]
+        items = ()
+        if has_glossary:
+            # Its page references need every use placed, the front matter's included.
+            body_start = self.have[front.key].laid.pages
+            items = with_pages(self.p.glossary, self.anchors(order), body_start)
+            glossary = self.job(Segment(False, (), True, folio_next if self.body else None),
+                                items)
+            self.slugs[glossary.key] = "glossary"
+            order.append(glossary.key)
+            if self.known(glossary.key) is None:
+                wanted.append(glossary)
+        self.pg.typesetters.want(wanted)
+        return (order, items) if all(key in self.have for key in order) else None
+
+    def plan_chapters(self, has_glossary: bool, wanted: list[Job]):
+        """Each chapter's job, on the folio the chapters before it end on (laid out, or
+        guessed); the ones not typeset yet go to `wanted`. Returns the chapters' keys and
+        the folio after the last one, or None when a length can't even be guessed yet."""
+        body: list[str] = []
+        folio_next = 1
+        for n, chapter in enumerate(self.body):
+            more = n + 1 < len(self.body) or has_glossary
+            job = self.job(Segment(False, (chapter,), False, None if n == 0 else folio_next,
+                                   more))
+            self.jobs_html[job.key], self.slugs[job.key] = job.html, chapter.part.slug
+            body.append(job.key)
+            part = self.known(job.key)
+            if part is None:
+                wanted.append(job)
+            length = part.laid.pages if part else self.guess(chapter, job.html)
+            if length is None:
+                return body, None
+            folio_next += length
+        return body, folio_next
+
+    def contents(self, body: list[str], glossary_folio: int | None) -> dict[str, str]:
+        """The contents' page numbers, from the chapters' layout."""
+        pages = self.anchors(body)  # indexes from the first chapter's first page
+        toc = {anchor: str(pages[anchor] + 1) for anchor in self.toc_targets()
+               if anchor in pages}
+        if glossary_folio is not None:
+            toc["glossary"] = str(glossary_folio)
+        return toc
+
+    def anchors(self, order: list[str]) -> dict[str, int]:
+        found, offset = {}, 0
+        for key in order:
+            laid = self.have[key].laid
+            for anchor, index in laid.anchors.items():
+                found.setdefault(anchor, offset + index)
+            offset += laid.pages
+        return found
+
+    def toc_targets(self) -> list[str]:
+        """The anchors the contents gives page numbers for, outside the front matter."""
+        targets = []
+        for chapter in self.body:
+            targets.append(chapter.part.slug)
+            targets += [h.id for h in chapter.headings]
+        return targets
+
+    def wait(self) -> None:
+        try:
+            message = self.pg.typesetters.next()
+        except WorkerDied as died:
+            raise BuildError([Problem("print document", None, "W002", str(died),
+                                      "build again; if it happens again, look for a "
+                                      "message from the worker above (out of memory?)")])
+        if isinstance(message, Laid):
+            self.pg.laid_out += 1
+            self.have.setdefault(message.key, Part(message))
+        elif isinstance(message, Written):
+            if message.key in self.have:
+                self.have[message.key].data = message.data
+        elif isinstance(message, Failed):
+            if message.problems:
+                raise BuildError(message.problems)
+            raise RuntimeError(f"typesetting a part failed:\n{message.trace}")
+
+    def lengths(self) -> dict[str, int]:
+        return {self.slugs[key]: self.have[key].laid.pages for key in self.used
+                if key in self.slugs}
+
+
+def _code_version() -> str:
+    here = Path(__file__).parent
+    return hashlib.sha256(b"".join((here / name).read_bytes() for name in PART_CODE)).hexdigest()
+
+
+def _weasyprint_version() -> str:
+    from importlib.metadata import version
+
+    return version("weasyprint")

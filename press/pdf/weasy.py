@@ -1,0 +1,179 @@
+"""Stage 5a, write the PDF: WeasyPrint lays out the print HTML, reading only project files."""
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pydyf
+import weasyprint.pdf as weasyprint_pdf
+from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+from press.problems import BuildError, Problem
+
+
+def _page_references(pdf) -> tuple:
+    """pydyf's list of page references, built once per page count instead of per use.
+
+    pydyf rebuilds the whole tuple each time it is read, and WeasyPrint reads it for every
+    link, anchor and tagged element: quadratic in the pages (about 2 s of 10 to write our
+    260-page benchmark book). Pages are only ever appended, so the page count tells when
+    the cached tuple is stale. The output is the same, byte for byte.
+    """
+    kids = pdf.pages["Kids"]
+    cached = pdf.__dict__.get("_press_page_references")
+    if cached is None or cached[0] != len(kids):
+        cached = (len(kids), tuple(f"{n} 0 R".encode("ascii") for n in kids[::3]))
+        pdf.__dict__["_press_page_references"] = cached
+    return cached[1]
+
+
+pydyf.PDF.page_references = property(_page_references)
+
+_build_fonts_dictionary = weasyprint_pdf.build_fonts_dictionary
+
+
+def _fonts_with_plain_hyphens(pdf, fonts, *args, **kwargs):
+    """Hyphens read as "-" when text is copied or searched, whichever came first.
+
+    WeasyPrint maps each glyph to the text it drew first: a font whose hyphen glyph first
+    ended a line by automatic hyphenation (U+2010) would make every hyphen in words like
+    "socio-political" read as U+2010, and which came first depends on where a part
+    begins. The hyphen-minus is what readers type and search for.
+    """
+    for font in fonts.values():
+        for glyph, text in font.to_unicode.items():
+            if text == "\u2010":
+                font.to_unicode[glyph] = "-"
+    return _build_fonts_dictionary(pdf, fonts, *args, **kwargs)
+
+
+weasyprint_pdf.build_fonts_dictionary = _fonts_with_plain_hyphens
+
+
+class ConfinedFetcher(URLFetcher):
+    """Fetch only local files under the allowed folders: no network, no stray reads.
+
+    WeasyPrint swallows some fetch errors (an SVG's own images fail with a log line),
+    so every refusal is also kept in `refused`, and the build fails on any of them.
+    """
+
+    def __init__(self, roots):
+        super().__init__(allowed_protocols={"file"}, fail_on_errors=True)
+        self.roots = tuple(Path(r).resolve() for r in roots)
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        parsed = urlparse(url)
+        path = Path(unquote(parsed.path)).resolve()
+        if parsed.scheme != "file" or not any(path.is_relative_to(r) for r in self.roots):
+            self.refused.append(url)
+            raise FatalURLFetchingError(f"refused to fetch {url}: outside the project")
+        return super().fetch(url, headers)
+
+
+def raise_if_refused(fetcher) -> None:
+    """Stop the build if WeasyPrint asked for anything outside the project, caught or not."""
+    refused = list(dict.fromkeys(getattr(fetcher, "refused", ())))
+    if refused:
+        raise BuildError([Problem("print document", None, "W001",
+                                  f"refused to fetch {url[:80]}: outside the project",
+                                  "reference only files inside the manuscript folder")
+                          for url in refused])
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def weasyprint_warnings():
+    """Collect WeasyPrint's warnings so the build can report them instead of losing them."""
+    handler, logger = _Collect(), logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def stylesheet(text: str, base_url: str, roots, font_config):
+    """A style sheet parsed once, to be given to many documents (fonts load at parse time)."""
+    from weasyprint import CSS
+
+    return CSS(string=text, base_url=base_url, url_fetcher=ConfinedFetcher(roots),
+               font_config=font_config)
+
+
+def layout(html: str, base: Path, roots, warnings: list[str], font_config=None,
+           stylesheets=()):
+    """Lay out the print document; return WeasyPrint's Document (pages, anchors).
+
+    Documents laid out with one font configuration load each font face once and share
+    the embedded fonts when their pages are put together.
+    """
+    fetcher = ConfinedFetcher(roots)
+    with weasyprint_warnings() as messages:
+        try:
+            document = HTML(string=html, base_url=str(base) + "/",
+                            url_fetcher=fetcher).render(font_config=font_config,
+                                                        stylesheets=list(stylesheets))
+        except FatalURLFetchingError as exc:
+            raise_if_refused(fetcher)
+            raise BuildError([Problem("print document", None, "W001", str(exc),
+                                      "reference only files inside the project")]) from exc
+    raise_if_refused(fetcher)
+    warnings.extend(messages)
+    return document
+
+
+def pdf_bytes(document, identifier: str, epoch_seconds: int) -> bytes:
+    """Serialise the laid-out document as a tagged PDF (PDF/UA-1: structure tree, language,
+    title shown in the window, XMP metadata) with a stable file identifier."""
+    # fontTools stamps subset fonts with SOURCE_DATE_EPOCH when set, with 'now' otherwise.
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch_seconds)
+    try:
+        data = document.write_pdf(pdf_identifier=identifier.encode("utf-8"),
+                                  pdf_variant="pdf/ua-1")
+        # Images inside SVGs are fetched only now, by the fetcher of the part they are in.
+        for part in getattr(document, "parts", [document]):
+            raise_if_refused(part.url_fetcher)
+        return data
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+def part_bytes(document, anchors: set[str], epoch_seconds: int) -> bytes:
+    """A part of the book as a tagged PDF, to be bound with the others (press.pdf.bind).
+
+    A link to an anchor that another part holds is written with a placeholder address
+    that binding turns into the internal link WeasyPrint would have written.
+    """
+    from press.pdf.bind import LINK_PREFIX
+
+    for page in document.pages:
+        page.links[:] = [("external", LINK_PREFIX + target, *rest)
+                         if kind == "internal" and target not in anchors
+                         else (kind, target, *rest) for kind, target, *rest in page.links]
+    return pdf_bytes(document, "part", epoch_seconds)
+
+
+def anchor_pages(document) -> dict[str, int]:
+    """The page index (0-based) on which each id of the document lands."""
+    pages = {}
+    for index, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, index)
+    return pages

@@ -1,0 +1,278 @@
+"""Typesetting workers: processes that lay out and write the print edition's parts.
+
+WeasyPrint's laid-out pages hold C objects and cannot leave the process that made them,
+so each worker does both jobs for a part: lay it out, report what the book needs to
+know at once (its page count, where its anchors and page texts fall), then write the
+part as a tagged PDF and send the bytes (press.pdf.bind puts the parts together).
+Reporting before writing lets the next part, whose first folio depends on this one's
+length, start on another worker while this one writes.
+
+A worker imports WeasyPrint and loads the fonts once, then serves parts until its input
+closes; the style sheets are parsed once per worker and kept while they are unchanged.
+Messages are pickled and length-prefixed on the worker's standard input and output.
+"""
+from __future__ import annotations
+
+import atexit
+import ctypes
+import gc
+import os
+import pickle
+import selectors
+import struct
+import subprocess
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from press.problems import BuildError
+from press.util.cores import usable_cores
+
+HEADER = struct.Struct("!Q")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One part to typeset."""
+
+    key: str  # a hash of everything below that decides the output
+    html: str
+    base: str  # relative URLs (images) resolve against this folder
+    roots: tuple[str, ...]  # the only folders WeasyPrint may read from
+    css: tuple[tuple[str, str], ...]  # style sheets: (text, base URL)
+    more: bool  # another part follows: its last page only shows where that part opens
+    epoch: int  # SOURCE_DATE_EPOCH for the fonts' time stamps
+
+
+@dataclass
+class Laid:
+    """What the book needs from a laid-out part, before its PDF is written."""
+
+    key: str
+    pages: int
+    anchors: dict[str, int]  # id -> index of the part's page it lands on
+    marks: list  # per page: (block key, offset) where its text begins, or None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Written:
+    key: str
+    data: bytes  # the part's tagged PDF
+
+
+@dataclass
+class Failed:
+    key: str
+    problems: list  # press.problems.Problem, for the build to report
+    trace: str = ""  # an unexpected error's traceback
+
+
+def send(stream, message) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def receive(stream):
+    """The next message, or None when the other side has closed the pipe."""
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)
+
+
+# --- the worker --------------------------------------------------------------------------
+
+def serve(source, sink) -> None:
+    """The worker's loop: a Job in, a Laid then a Written (or a Failed) out."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    from press.pdf import weasy as pdf
+
+    fonts = FontConfiguration()
+    sheets: dict = {}
+    warm_up(fonts)
+    while (job := receive(source)) is not None:
+        try:
+            css = sheets.get(job.css)
+            if css is None:
+                sheets.clear()
+                css = sheets[job.css] = [pdf.stylesheet(text, url, job.roots, fonts)
+                                         for text, url in job.css]
+            send(sink, typeset(job, fonts, css, sink))
+        except BuildError as error:
+            send(sink, Failed(job.key, list(error.problems)))
+        except Exception:  # noqa: BLE001 - reported by the build, with the worker's trace
+            send(sink, Failed(job.key, [], traceback.format_exc()))
+        release_memory()
+
+
+def release_memory() -> None:
+    """Between parts, give the part's memory back to the system: a laid-out part is a
+    web of boxes that only the cycle collector frees, and the C allocator keeps freed
+    pages unless asked (glibc's malloc_trim). An idle worker then weighs about what it
+    did before its first part, not what its largest part needed."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the memory is reused by the next part all the same
+
+
+def warm_up(fonts) -> None:
+    """Lay out and write a line while waiting for the first part: text shaping,
+    hyphenation patterns, font matching and subsetting load once per process, and it is
+    better done now."""
+    from weasyprint import HTML
+
+    HTML(string='<p lang="en" style="hyphens: auto; text-align: justify">Warming up the '
+                'typesetter before the first part arrives.</p>').render(
+        font_config=fonts).write_pdf(pdf_variant="pdf/ua-1")
+
+
+def typeset(job: Job, fonts, css, sink) -> Written:
+    from press.pdf import pagelist
+    from press.pdf import weasy as pdf
+
+    warnings: list[str] = []
+    document = pdf.layout(job.html, Path(job.base), job.roots, warnings, fonts, css)
+    part = document.copy(document.pages[:-1] if job.more else document.pages)
+    anchors = pdf.anchor_pages(part)
+    send(sink, Laid(job.key, len(part.pages), anchors, pagelist.page_marks(part.pages),
+                    warnings))
+    return Written(job.key, pdf.part_bytes(part, set(anchors), job.epoch))
+
+
+def main() -> None:
+    # The protocol owns standard output: anything else printed goes to standard error.
+    sink = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    try:
+        serve(sys.stdin.buffer, sink)
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass  # the build that wanted the part has gone
+
+
+# --- the parent's side -------------------------------------------------------------------
+
+class Worker:
+    def __init__(self):
+        package = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [package, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        self.process = subprocess.Popen([sys.executable, "-m", "press.pdf.workers"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        env=env)
+        self.job: Job | None = None  # the job in hand, until it is written or failed
+
+    def give(self, job: Job) -> None:
+        self.job = job
+        send(self.process.stdin, job)
+
+    def close(self) -> None:
+        """Stop the worker: at once if it holds a job nobody waits for any more."""
+        if self.job is not None:
+            self.process.kill()
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.process.stdout.close()
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+class Typesetters:
+    """A few workers and a queue of jobs; jobs go out in the order they are wanted."""
+
+    def __init__(self, count: int | None = None):
+        self.count = count or usable_cores()
+        self.workers: list[Worker] = []
+        self.queue: list[Job] = []
+        atexit.register(self.stop)
+
+    def start(self, count: int = 1) -> None:
+        """Have `count` workers (at most one a core) running: started early, their imports
+        and font loading overlap with the build's first stages."""
+        self.workers = [w for w in self.workers if w.process.poll() is None]
+        while len(self.workers) < min(max(1, count), self.count):
+            self.workers.append(Worker())
+
+    def want(self, jobs: list[Job]) -> None:
+        """The jobs still to do, most urgent first; jobs no longer wanted are dropped
+        unless a worker already has them."""
+        busy = {w.job.key for w in self.workers if w.job}
+        self.queue = [job for job in dict((j.key, j) for j in jobs).values()
+                      if job.key not in busy]
+        self._dispatch()
+
+    def busy(self) -> bool:
+        return any(w.job for w in self.workers)
+
+    def next(self):
+        """Wait for the next message from any worker: a Laid, Written or Failed."""
+        if not self.busy():
+            raise RuntimeError("no part is being typeset")
+        with selectors.DefaultSelector() as selector:
+            for worker in self.workers:
+                if worker.job:
+                    selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+            key, _ = selector.select()[0]
+        worker = key.data
+        message = receive(worker.process.stdout)
+        if message is None:
+            self.workers.remove(worker)
+            worker.close()
+            raise WorkerDied(f"a typesetting worker stopped while it had a part "
+                             f"(exit code {worker.process.returncode})")
+        if isinstance(message, (Written, Failed)):
+            worker.job = None
+            self._dispatch()
+        return message
+
+    def drain(self) -> None:
+        """Let the workers finish what they hold, ignoring it (after a failure)."""
+        self.queue = []
+        while self.busy():
+            try:
+                self.next()
+            except WorkerDied:
+                pass
+
+    def _dispatch(self) -> None:
+        self.start()  # a worker that died is replaced
+        for worker in self.workers:
+            if worker.job is None and self.queue:
+                worker.give(self.queue.pop(0))
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()
+        self.workers = []
+
+    def stop(self) -> None:
+        """At exit: the workers hold nothing worth waiting for."""
+        for worker in self.workers:
+            worker.process.kill()
+            worker.process.wait()
+        self.workers = []
+
+
+if __name__ == "__main__":
+    # Run as `python -m press.pdf.workers`: use the module by its own name, so the messages'
+    # classes are the ones the parent knows.
+    from press.pdf.workers import main as serve_parts
+
+    serve_parts()

@@ -1,0 +1,121 @@
+"""Stage 4, render: Jinja templates in styles/templates turn the enriched book into documents."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta
+
+from press import model
+from press.util.memo import Fingerprints, Memo, Unprintable
+
+
+@lru_cache(maxsize=4)
+def environment(styles: Path) -> jinja2.Environment:
+    """One Jinja environment per styles folder; undefined names fail loudly."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(styles / "templates"),
+        autoescape=jinja2.select_autoescape(["j2"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render(styles: Path, template: str, **context) -> str:
+    """Render one template from styles/templates with the given context."""
+    return environment(styles).get_template(template).render(**context)
+
+
+class Renderer:
+    """render(), reusing a text rendered by an earlier build when the template and
+    everything it can see are the same.
+
+    What a template can see is what its names refer to: the names it (and every template
+    it extends or includes) uses, read from the templates themselves, and the values the
+    context gives those names, compared by content (press.util.memo.Fingerprints). A chapter's
+    page names its chapter and body, not the other chapters, so it is rendered again only
+    when they change. A template whose file changed is read again (time stamp and size,
+    as Jinja itself decides). One Renderer serves one build.
+    """
+
+    def __init__(self, styles: Path):
+        self.styles = styles
+        self.prints: dict[frozenset, Fingerprints] = {}
+
+    def __call__(self, template: str, **context) -> str:
+        key = self.key(template, **context)
+        if key is None:
+            return render(self.styles, template, **context)
+        return RENDERED.get(key, lambda: render(self.styles, template, **context))
+
+    def key(self, template: str, **context) -> bytes | None:
+        """A digest of the template files and of what they see; None if it cannot tell.
+
+        The same in every process for the same templates and values."""
+        found = uses(self.styles, template)
+        if found is None:
+            return None
+        sources, names, reveal = found
+        prints = self.prints.get(reveal) or self.prints.setdefault(reveal, Fingerprints(reveal))
+        digest = hashlib.blake2b(sources, digest_size=20)
+        try:
+            for name in sorted(names & context.keys()):
+                token = prints.of(context[name])
+                digest.update(name.encode() + b"=" + len(token).to_bytes(4, "little") + token)
+        except Unprintable:
+            return None
+        return digest.digest()
+
+
+RENDERED = Memo(128, per_part=6)  # key -> text (the EPUB and the screen edition, each part)
+_TREES: dict = {}  # (styles, template) -> (file and stamp of each, what uses() returns)
+# Fields of the model that no template shows (metadata {"templates": False}).
+HIDDEN = frozenset(f.name for kind in vars(model).values() if dataclasses.is_dataclass(kind)
+                   for f in dataclasses.fields(kind) if f.metadata.get("templates") is False)
+
+
+def uses(styles: Path, template: str):
+    """A digest of the template's files (its own, those it extends and includes), the
+    context names they use, and the hidden fields of the model they name after all
+    (press.model); None when a template is named only at render time."""
+    kept = _TREES.get((styles, template))
+    if kept is not None and all(_stamp(f) == s for f, s in kept[0]):
+        return kept[1]
+    env = environment(styles)
+    stamps, digest, names, reveal = [], hashlib.blake2b(digest_size=20), set(), set()
+    todo, done = [template], set()
+    while todo:
+        name = todo.pop()
+        if name in done:
+            continue
+        done.add(name)
+        try:
+            source, filename, _ = env.loader.get_source(env, name)
+            tree = env.parse(source, name, filename)
+        except jinja2.TemplateError:
+            return None  # rendering says what is wrong, with the file and line
+        stamps.append((filename, _stamp(filename)))
+        digest.update(name.encode() + b"\0" + source.encode("utf-8") + b"\0")
+        reveal |= {word for word in HIDDEN if word in source}
+        names |= meta.find_undeclared_variables(tree)
+        more = list(meta.find_referenced_templates(tree))
+        if None in more:
+            return None
+        todo += more
+    found = digest.digest(), frozenset(names), frozenset(reveal)
+    _TREES[(styles, template)] = (tuple(stamps), found)
+    return found
+
+
+def _stamp(filename: str):
+    try:
+        found = os.stat(filename)
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size

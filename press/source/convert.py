@@ -1,0 +1,303 @@
+"""Stage 2, convert: Pandoc turns each part's Markdown into an HTML fragment."""
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import re
+import subprocess
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import pypandoc
+
+from press.source import sourcepos
+from press.problems import BuildError, Problem
+from press.model import Book
+from press.util.cores import usable_cores
+from press.util.write import atomic_write
+
+# CommonMark with Pandoc's extensions: attributes, spans, divs, footnotes, pipe tables,
+# smart quotes; +sourcepos keeps each block's Markdown line for later messages.
+FORMAT = "commonmark_x+sourcepos"
+# Pandoc reads the Markdown to its JSON AST, press.source.sourcepos trims it, Pandoc writes HTML
+# from it, as `pandoc -f FORMAT -t json` and `pandoc -f json -t html --wrap=none` would.
+# A Pandoc process is cheap to start, but each one pays again for first touching its
+# 64 MB heap (~40 ms of CPU), more than converting a chapter takes: so a few processes
+# (lanes) each convert text after text, driven by this script. Its answers are
+# "ok SIZE" or "error SIZE", a newline, then SIZE bytes: the output or Pandoc's message.
+DRIVER = """
+local function convert(job, text)
+  if job == 'read' then
+    return pandoc.write(pandoc.read(text, FORMAT), 'json')
+  end
+  local html = pandoc.write(pandoc.read(text, 'json'), 'html', {wrap_text = 'none'})
+  -- as the pandoc command ends a fragment: with a newline unless it has one
+  return html:sub(-1) == '\\n' and html or html .. '\\n'
+end
+for header in io.lines() do
+  local job, size = header:match('^(%a+) (%d+)$')
+  local ok, out = pcall(convert, job, io.read(tonumber(size)) or '')
+  out = ok and out or tostring(out)
+  io.write(ok and 'ok ' or 'error ', #out, '\\n', out)
+  io.stdout:flush()
+end
+"""
+# One lane a core: while one lane's Python trims a tree, the other lanes' Pandoc works; a
+# lane more would only add a heap to fill (measured on 2 cores: 2 lanes beat 3).
+LANES = usable_cores()
+# The rules that decide the HTML besides Pandoc: the source of the module that runs.
+RULES_DIGEST = hashlib.sha256(Path(sourcepos.__file__).read_bytes()).hexdigest()
+# press.source.sourcepos puts <!--pos L:C-L:C--> before each link, image and raw HTML piece, and
+# <!--/pos--> after each raw piece: their Markdown lines, which no attribute can carry.
+MARKER = re.compile(r"pos (\S+)")
+END_MARKER = "/pos"
+
+
+def pos_line(pos: str | None) -> int | None:
+    """The first line of a Pandoc source position: '12:1-13:1', 'f.md@12:1-13:1' -> 12."""
+    match = re.match(r"(\d+):", (pos or "").split("@")[-1])
+    return int(match.group(1)) if match else None
+
+
+class ConversionCache:
+    """Pandoc's output remembered by a hash of everything that decides it.
+
+    The key covers the Markdown text, the Pandoc version, the rules of press.source.sourcepos
+    (its source and version) and the options, so a warm process (serve, watch) never
+    converts an unchanged part twice, and changed rules or a Pandoc upgrade can never
+    serve stale HTML. With a folder, results also survive the process
+    (build/.cache/pandoc). A one-off build reads the folder as a shelf and puts its
+    results there only once it has succeeded (save).
+    """
+
+    def __init__(self, limit: int = 512):
+        self.limit = limit
+        self.folder: Path | None = None
+        self.shelf: Path | None = None  # read from, written only by save()
+        self.touched: set[str] = set()
+        self.memory: OrderedDict[str, str] = OrderedDict()
+        self.hits = 0
+        self.runs = 0  # Pandoc processes actually started
+        self.lock = threading.Lock()
+
+    def key(self, markdown: str) -> str:
+        parts = [markdown, pypandoc.get_pandoc_version(), RULES_DIGEST,
+                 str(sourcepos.VERSION), FORMAT, DRIVER]
+        return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        with self.lock:
+            self.touched.add(key)
+            found = self.memory.get(key)
+            for folder in (self.folder, self.shelf):
+                if found is None and folder and (folder / f"{key}.html").is_file():
+                    found = (folder / f"{key}.html").read_text(encoding="utf-8")
+            if found is not None:
+                self.hits += 1
+                self._keep(key, found)
+            return found
+
+    def put(self, key: str, fragment: str) -> None:
+        with self.lock:
+            self.runs += 1
+            self._keep(key, fragment)
+            if self.folder:
+                atomic_write(self.folder / f"{key}.html", fragment.encode("utf-8"))
+
+    def save(self, folder: Path) -> None:
+        """Put the conversions the last build used on the shelf, for the next process."""
+        with self.lock:
+            for key in self.touched & self.memory.keys():
+                if not (folder / f"{key}.html").is_file():
+                    atomic_write(folder / f"{key}.html", self.memory[key].encode("utf-8"))
+            self.touched.clear()
+
+    def _keep(self, key: str, fragment: str) -> None:
+        self.memory[key] = fragment
+        self.memory.move_to_end(key)
+        while len(self.memory) > self.limit:
+            self.memory.popitem(last=False)
+
+
+CACHE = ConversionCache()
+
+
+def markdown_to_html(markdown: str, where: str = "<text>") -> str:
+    """Markdown text to an HTML fragment with data-pos on blocks, converted once per text."""
+    return convert_texts([(markdown, where)])[0]
+
+
+def convert_texts(texts: list[tuple[str, str]]) -> list[str]:
+    """HTML fragments of (Markdown, file) pairs: from the cache, or converted together."""
+    keys = [CACHE.key(markdown) for markdown, _ in texts]
+    found = {key: CACHE.get(key) for key in dict.fromkeys(keys)}
+    missing = {key: text for key, text in zip(keys, texts) if found[key] is None}
+    if missing:
+        for key, fragment in zip(missing, run_pandoc(list(missing.values()))):
+            CACHE.put(key, fragment)
+            found[key] = fragment
+    return [found[key] for key in keys]
+
+
+def run_pandoc(texts: list[tuple[str, str]]) -> list[str]:
+    """Convert texts in a few Pandoc lanes side by side, biggest first; every failure
+    is reported at once, each naming its file (M027)."""
+    waiting = sorted(range(len(texts)), key=lambda i: len(texts[i][0]))
+    results: dict[int, str | Problem] = {}
+    lock = threading.Lock()
+    command = lane_command()
+
+    def lane() -> None:
+        with PandocLane(command) as pandoc:
+            while True:
+                with lock:
+                    if not waiting:
+                        return
+                    i = waiting.pop()
+                results[i] = pandoc.convert(*texts[i])
+
+    lanes = min(LANES, len(texts))
+    with ThreadPoolExecutor(max_workers=max(lanes, 1)) as pool:
+        for running in [pool.submit(lane) for _ in range(lanes)]:
+            running.result()
+    failed = [r for r in results.values() if isinstance(r, Problem)]
+    if failed:
+        raise BuildError(failed)
+    return [results[i] for i in range(len(texts))]
+
+
+def lane_command() -> list[str]:
+    """Pandoc running the driver script; FORMAT in it becomes a quoted string."""
+    return [pypandoc.get_pandoc_path(), *RTS, "lua", "-e", DRIVER.replace("FORMAT", repr(FORMAT))]
+
+
+# Pandoc's binary asks its Haskell runtime for a 64 MB heap to start with (-H64m), which
+# a lane soon doubles; a smaller one keeps two lanes at about 150 MB instead of 250 MB,
+# at the same speed (measured on the synthetic 264-page book).
+RTS = ["+RTS", "-H8m", "-RTS"]
+
+
+class PandocLane:
+    """One Pandoc process converting text after text: Markdown to JSON, trimmed here,
+    JSON to HTML. It is started on first use, and again after a crash."""
+
+    def __init__(self, command: list[str]):
+        self.command = command
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> PandocLane:
+        return self
+
+    def __exit__(self, failure, *_) -> None:
+        if self.process:
+            if failure:
+                self.process.kill()  # it may be waiting to write an answer nobody reads
+            self.process.stdin.close()  # the driver's loop ends, and the process with it
+            self.process.wait()
+            self.process.stdout.close()
+
+    def convert(self, markdown: str, where: str) -> str | Problem:
+        try:
+            tree = self.ask(b"read", as_pandoc_reads(markdown).encode("utf-8"))
+            with gc_paused():
+                prepared = json.dumps(sourcepos.prepare(json.loads(tree)), ensure_ascii=False,
+                                      separators=(",", ":")).encode("utf-8")
+            return self.ask(b"write", prepared).decode("utf-8", errors="replace")
+        except PandocError as exc:
+            return Problem(where, None, "M027", f"Pandoc failed: {exc}",
+                           "check the Markdown near the reported position")
+
+    def ask(self, job: bytes, data: bytes) -> bytes:
+        if self.process is None:
+            self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE)
+        try:
+            self.process.stdin.write(b"%s %d\n%s" % (job, len(data), data))
+            self.process.stdin.flush()
+            status, size = self.process.stdout.readline().split()
+            answer = self.process.stdout.read(int(size))
+            if len(answer) != int(size):
+                raise ValueError("a short answer")
+        except (OSError, ValueError):
+            code, self.process = self.process.wait(), None
+            raise PandocError(f"it stopped (exit status {code})") from None
+        if status != b"ok":
+            raise PandocError(answer.decode("utf-8", errors="replace"))
+        return answer
+
+
+class PandocError(Exception):
+    """Pandoc could not convert a text; the message is its own."""
+
+
+def as_pandoc_reads(markdown: str) -> str:
+    """The text as the pandoc command hands it to its reader (pandoc.read takes it as it
+    is): without a byte-order mark or carriage returns, tabs expanded to the default
+    4-column stops, each line ended, and one more newline after the whole (positions at
+    the end of the text depend on it)."""
+    lines = markdown.removeprefix("\ufeff").replace("\r", "").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return "".join(line.expandtabs(4) + "\n" for line in lines) + "\n"
+
+
+# Parsing a part's AST makes hundreds of thousands of lists and dicts, none in a cycle:
+# the cyclic garbage collector would walk the growing heap again and again (most of the
+# time json.loads takes), for nothing. So it is paused while any thread parses or walks
+# an AST, and put back as it was when the last one is done.
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def gc_paused():
+    global _gc_users, _gc_was_enabled
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+def convert_all(book: Book) -> tuple[dict[str, str], dict[str, str]]:
+    """Every part and the glossary definitions in one batch, so that no Pandoc lane waits
+    for another: (slug -> HTML fragment, {"__all__": the definitions' HTML} or {})."""
+    texts = part_texts(book) + definition_texts(book)
+    fragments = convert_texts(texts)
+    parts = dict(zip((p.slug for p in book.parts), fragments))
+    return parts, ({"__all__": fragments[-1]} if book.glossary else {})
+
+
+def part_texts(book: Book) -> list[tuple[str, str]]:
+    return [(p.markdown, str(p.path)) for p in book.parts]
+
+
+def definition_texts(book: Book) -> list[tuple[str, str]]:
+    return [(definitions_source(book)[0], str(book.glossary_path))] if book.glossary else []
+
+
+def definitions_source(book: Book) -> tuple[str, tuple[int, ...]]:
+    """All definitions as one Markdown text, and the glossary.yaml line of each of its lines.
+
+    Each definition goes into a fenced div named after its entry so one run suffices;
+    the line map lets a problem found in the converted text point back at its entry.
+    """
+    lines: list[str] = []
+    origins: list[int] = []
+    for entry in book.glossary:
+        block = [f"::: {{#def-{entry.slug}}}", *entry.definition.split("\n"), ":::", ""]
+        lines += block
+        origins += [entry.line] * len(block)
+    return "\n".join(lines), tuple(origins)

@@ -1,0 +1,473 @@
+"""Stage 1, load: read book.yaml, chapter front matter and glossary.yaml into a validated Book."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+
+from press.problems import Problem, raise_if_any
+from press.util.memo import Memo
+from press.util.paths import as_shown
+from press.model import (QUOTE_STYLES, RULES, Book, GlossaryEntry, LintSettings, Metadata,
+                         Original, Part)
+
+BOOK_KEYS = {
+    "title": str, "creator": str, "language": str, "identifier": str, "date": str,
+    "rights": str, "subtitle": str, "slug": str, "publisher": str, "edition": str,
+    "description": str, "subjects": list, "trim": dict, "front": list, "chapters": list,
+    "back": list, "lint": dict,
+}
+BOOK_REQUIRED = ("title", "creator", "language", "identifier", "date", "rights", "chapters")
+LINT_KEYS = {"ignore": list, "quotes": str}
+PART_KEYS = {"title": str, "short-title": str}
+ENTRY_KEYS = {"term": str, "variants": list, "definition": str, "see": list, "original": dict}
+LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+LENGTH = re.compile(r"^\d+(\.\d+)?(in|mm|cm|pt)$")
+RTL = ("ar", "fa", "he", "ur")
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(---|\.\.\.)[ \t]*(\n|\Z)", re.S)
+
+
+def slugify(text: str) -> str:
+    """A lower-case ASCII slug: 'Defense Summit' -> 'defense-summit'."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def smarten(text: str) -> str:
+    """Typographic quotes for titles, which do not pass through Pandoc's smart extension."""
+    text = re.sub(r"(\w)'", "\\1\u2019", text)
+    text = re.sub(r"'(?=\w)", "\u2018", text).replace("'", "\u2019")
+    text = re.sub(r'"(?=\w)', "\u201c", text)
+    return text.replace('"', "\u201d")
+
+
+def read_text(path: Path, shown: Path, problems: list[Problem]) -> str | None:
+    """Read a UTF-8 file, turning a missing or undecodable file into a problem."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        # A file-wide problem points at line 1, so editors can still jump to the file.
+        problems.append(Problem(shown, 1, "M001", f"cannot read file: {exc.strerror}",
+                                "check that the file exists and is readable"))
+        return None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")  # a BOM is not text
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(shown, line, "M002", "file is not valid UTF-8",
+                                "save the file with UTF-8 encoding"))
+        return None
+
+
+# libyaml's parser when PyYAML was built with it (the wheels are): same results and marks,
+# several times faster on a book of many chapters.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str, shown: Path, problems: list[Problem], first_line: int = 1):
+    """Parse YAML, returning (data, node) so keys can be traced to their lines."""
+    def fail(code, message, hint, mark):
+        line = mark.line + first_line if mark else first_line
+        problems.append(Problem(shown, line, code, message, hint))
+        return None, None
+
+    hint = "fix the YAML syntax (indentation, colons, quotes)"
+    try:
+        node = yaml.compose(text, Loader=LOADER)
+    except yaml.YAMLError as exc:
+        what = getattr(exc, "problem", None) or str(exc)
+        return fail("M003", f"invalid YAML: {what}", hint, getattr(exc, "problem_mark", None))
+    twice = _duplicate_key(node)
+    if twice is not None:
+        return fail("M024", f"key '{twice.value}' is given twice",
+                    "keep one of the two: YAML would silently drop the first", twice.start_mark)
+    try:
+        return yaml.load(text, Loader=LOADER), node
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        # A value such as the date 2026-13-45 is valid syntax but no value.
+        at = _failing_scalar(node)
+        mark = getattr(exc, "problem_mark", None) or (at.start_mark if at else None)
+        what = (f"invalid YAML value '{at.value}': {exc}" if at else
+                f"invalid YAML: {getattr(exc, 'problem', None) or exc}")
+        return fail("M003", what,
+                    "quote it to keep it as text, or correct it (dates are YYYY-MM-DD)", mark)
+
+
+def _nodes(node):
+    """Every node of a composed YAML document, depth first."""
+    if node is None:
+        return
+    yield node
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _nodes(key)
+            yield from _nodes(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _nodes(item)
+
+
+def _failing_scalar(node):
+    """The first scalar that cannot be turned into a value, if the fault is in one."""
+    loader = yaml.SafeLoader("")
+    for scalar in (n for n in _nodes(node) if isinstance(n, yaml.ScalarNode)):
+        try:
+            loader.construct_object(scalar, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError):
+            return scalar
+    return None
+
+
+def _duplicate_key(node):
+    """The second of two equal keys in any mapping: YAML keeps the last without a word."""
+    for mapping in (n for n in _nodes(node) if isinstance(n, yaml.MappingNode)):
+        seen = set()
+        for key, _ in mapping.value:
+            if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                if key.value in seen:
+                    return key
+                seen.add(key.value)
+    return None
+
+
+def key_lines(node, first_line: int = 1) -> dict[str, int]:
+    """Map each top-level key of a YAML mapping node to its line number."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {k.value: k.start_mark.line + first_line for k, _ in node.value}
+
+
+def check_keys(data: dict, schema: dict, required, shown: Path, lines: dict, line0: int,
+               problems: list[Problem]) -> None:
+    """Report unknown keys, missing required keys and values of the wrong type."""
+    for key, value in data.items():
+        line = lines.get(str(key), line0)
+        if key not in schema:
+            known = ", ".join(sorted(schema))
+            problems.append(Problem(shown, line, "M004", f"unknown key '{key}'",
+                                    f"use one of: {known}"))
+        elif schema[key] is str and isinstance(value, bool):
+            problems.append(Problem(shown, line, "M005",
+                                    f"'{key}' was read as {str(value).lower()}, not as text",
+                                    f"quote the value: {key}: \"...\""))
+        elif schema[key] is str and isinstance(value, (int, float, date, datetime)):
+            data[key] = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+        elif not isinstance(value, schema[key]):
+            problems.append(Problem(shown, line, "M005",
+                                    f"'{key}' must be a {schema[key].__name__}",
+                                    "see the README for the expected form"))
+    for key in required:
+        if key not in data:
+            problems.append(Problem(shown, line0, "M006", f"missing required key '{key}'",
+                                    f"add '{key}:' to {shown.name}"))
+
+
+def load_book(manuscript: Path, project: Path | None = None) -> Book:
+    """Read and validate the whole manuscript; raise BuildError listing every problem."""
+    manuscript = manuscript.resolve()
+    project = (project or manuscript.parent).resolve()
+    problems: list[Problem] = []
+    config_path = manuscript / "book.yaml"
+    shown = as_shown(config_path, project)
+    if not config_path.resolve().is_relative_to(manuscript):
+        raise_if_any([outside(as_shown(config_path, project, follow=False), 1, "book.yaml")])
+    text = read_text(config_path, shown, problems)
+    data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
+    if text is not None and data is not None and not isinstance(data, dict):
+        problems.append(Problem(shown, 1, "M005", "book.yaml must be a mapping of keys",
+                                "write 'title: ...', 'chapters: [...]' and so on"))
+    raise_if_any(problems)
+    if data is None:
+        raise_if_any([Problem(shown, 1, "M006", "book.yaml is empty", "add the book's metadata")])
+    lines = key_lines(node)
+    check_keys(data, BOOK_KEYS, BOOK_REQUIRED, shown, lines, 1, problems)
+    if any(p.code in ("M005", "M006") for p in problems):
+        raise_if_any(problems)  # without the required keys, nothing further can be checked
+    meta = _metadata(data, shown, lines, problems)
+    lint = lint_settings(data.get("lint") or {}, _value_node(node, "lint"), shown, problems)
+    real: dict[Path, Path] = {}  # each listed file's resolved path, resolved once
+    parts = _parts(data, manuscript, project, shown, lines, problems, real)
+    glossary, gpath = _glossary(manuscript, project, problems)
+    _unlisted_files(manuscript, data, project, problems, real)
+    raise_if_any(problems)
+    back = [str(x) for x in data.get("back", ["glossary"])]
+    return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back,
+                lint)
+
+
+def _value_node(node, key: str):
+    """The YAML node of one top-level key's value, for the lines of what is inside it."""
+    if isinstance(node, yaml.MappingNode):
+        return next((v for k, v in node.value if k.value == key), None)
+    return None
+
+
+def lint_settings(value, node, shown: Path, problems: list[Problem]) -> LintSettings:
+    """book.yaml's `lint:` mapping: which prose rules are off, and the source's quote style."""
+    if not isinstance(value, dict):
+        return LintSettings()  # check_keys has reported the wrong type
+    lines = key_lines(node)
+    line0 = node.start_mark.line + 1 if node is not None else None
+    for key in value:
+        if key not in LINT_KEYS:
+            problems.append(Problem(shown, lines.get(str(key), line0), "M004",
+                                    f"unknown key 'lint.{key}'", "use 'ignore' and 'quotes'"))
+    quotes = value.get("quotes", "straight")
+    if quotes not in QUOTE_STYLES:
+        problems.append(Problem(shown, lines.get("quotes", line0), "M005",
+                                f"lint.quotes is '{quotes}'",
+                                "write 'straight' or 'typographic' (the quotes the Markdown "
+                                "is typed with)"))
+    ignore = value.get("ignore", [])
+    if not isinstance(ignore, list):
+        problems.append(Problem(shown, lines.get("ignore", line0), "M005",
+                                "lint.ignore must be a list", "write ignore: [P003]"))
+        ignore = []
+    items = _value_node(node, "ignore")
+    item_lines = [n.start_mark.line + 1 for n in getattr(items, "value", [])]
+    for code, line in zip(ignore, item_lines + [lines.get("ignore")] * len(ignore)):
+        if str(code).upper() not in RULES:
+            problems.append(Problem(shown, line, "P007",
+                                    f"lint.ignore names '{code}', which is not a prose rule",
+                                    f"use codes {min(RULES)}-{max(RULES)} (README, Lint)"))
+    return LintSettings(tuple(str(c).upper() for c in ignore if str(c).upper() in RULES),
+                        quotes if quotes in QUOTE_STYLES else "straight")
+
+
+def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> Metadata:
+    lang = data["language"]
+    if not LANG_TAG.match(lang):
+        problems.append(Problem(shown, lines.get("language"), "M007",
+                                f"'{lang}' is not a valid language tag",
+                                "use a BCP 47 tag such as 'en' or 'en-GB'"))
+    try:
+        datetime.fromisoformat(str(data["date"])[:10])
+    except ValueError:
+        problems.append(Problem(shown, lines.get("date"), "M020",
+                                f"date '{data['date']}' is not a date",
+                                "write the publication date as YYYY-MM-DD"))
+    slug = data.get("slug") or slugify(data["title"])
+    if not SLUG.match(slug):
+        problems.append(Problem(shown, lines.get("slug"), "M025",
+                                f"slug '{slug}' cannot be a file name",
+                                "use letters, digits and hyphens only, such as 'my-book'"))
+    trim = data.get("trim", {})
+    for key in set(trim) - {"width", "height"}:
+        problems.append(Problem(shown, lines.get("trim"), "M004", f"unknown key 'trim.{key}'",
+                                "use 'width' and 'height'"))
+    for key in ("width", "height"):
+        if key in trim and not LENGTH.match(str(trim[key])):
+            problems.append(Problem(shown, lines.get("trim"), "M008",
+                                    f"trim {key} '{trim[key]}' is not a length",
+                                    "write a number with a unit: 6in, 152mm, 15.2cm or 432pt"))
+    return Metadata(
+        title=data["title"], creator=data["creator"], language=lang,
+        identifier=data["identifier"], date=data["date"], rights=data["rights"],
+        slug=slug, subtitle=data.get("subtitle", ""),
+        publisher=data.get("publisher", ""), edition=data.get("edition", ""),
+        description=str(data.get("description", "")).strip(),
+        subjects=tuple(str(s) for s in data.get("subjects", [])),
+        trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")))
+
+
+def _parts(data, manuscript, project, shown, lines, problems, real) -> list[Part]:
+    parts: list[Part] = []
+    paths: set[Path] = set()
+    slugs: set[str] = set()
+    number = 0
+    for kind, key in (("front", "front"), ("chapter", "chapters"), ("back", "back")):
+        for entry in data.get(key, []):
+            if kind == "back" and entry == "glossary":
+                continue
+            path = manuscript / str(entry)
+            real[path] = path.resolve()
+            if not real[path].is_relative_to(manuscript):
+                problems.append(outside(shown, lines.get(key), f"'{entry}' under '{key}'"))
+                continue
+            if path.exists() and not path.is_file():
+                problems.append(Problem(shown, lines.get(key), "M001",
+                                        f"'{entry}' is listed under '{key}' but is a folder, "
+                                        "not a file", "list the Markdown file itself"))
+                continue
+            if not path.is_file():
+                problems.append(Problem(shown, lines.get(key), "M009",
+                                        f"'{entry}' is listed under '{key}' but does not exist",
+                                        "create the file or remove it from the list"))
+                continue
+            shown_path = as_shown(path, project, real=real[path])
+            if shown_path in paths or _part_slug(path) in slugs:
+                problems.append(Problem(shown, lines.get(key), "M021",
+                                        f"'{entry}' is listed twice or shares its name with "
+                                        "another part", "give every file a distinct name"))
+                continue
+            number += kind == "chapter"
+            part = _read_part(path, shown_path, kind, number if kind == "chapter" else None,
+                              problems)
+            if part:
+                parts.append(part)
+                paths.add(part.path)
+                slugs.add(part.slug)
+    return parts
+
+
+def _part_slug(path: Path) -> str:
+    return slugify(re.sub(r"^\d+[-_]", "", path.stem))
+
+
+def _read_part(path: Path, shown: Path, kind: str, number, problems) -> Part | None:
+    """Read one Markdown file; its front matter is read again only when the text changed."""
+    text = read_text(path, shown, problems)
+    if text is None:
+        return None
+    part, found = PARTS.get((path, shown, kind, number, text),
+                            lambda: _parse_part(path, shown, kind, number, text))
+    problems += found
+    return part
+
+
+# Parts read by earlier builds in this process: the same Part object while its file, place
+# and kind are unchanged (later stages key their own results on it).
+PARTS = Memo(64, per_part=2)
+
+
+def _parse_part(path: Path, shown: Path, kind: str, number, text: str):
+    """One part from its text, with what is wrong with it; blank the front matter in place."""
+    problems: list[Problem] = []
+    part = _part_of_text(path, shown, kind, number, text, problems)
+    return part, tuple(problems)
+
+
+def _part_of_text(path: Path, shown: Path, kind: str, number, text: str, problems):
+    """The Part a file's text makes, or None when it cannot make one (problems say why)."""
+    if not text.strip():
+        problems.append(Problem(shown, 1, "M011", "the file is empty",
+                                "write the chapter with its front matter, or remove it from "
+                                "book.yaml"))
+        return None
+    match = FRONT_MATTER.match(text)
+    if not match:
+        problems.append(Problem(shown, 1, "M010", "no YAML front matter",
+                                "start the file with ---, 'title: ...', ---"))
+        return None
+    meta, node = parse_yaml(match.group(1), shown, problems, first_line=2)
+    if not isinstance(meta, dict):
+        if node is not None or meta is None and match.group(1).strip() == "":
+            problems.append(Problem(shown, 2, "M005", "front matter must be a mapping",
+                                    "write 'title: ...'"))
+        return None
+    check_keys(meta, PART_KEYS, ("title",), shown, key_lines(node, 2), 1, problems)
+    body = text[match.end():]
+    if not body.strip():
+        fence = text[: match.start(2)].count("\n") + 1  # the closing ---
+        problems.append(Problem(shown, fence, "M011",
+                                "the file has no text after its front matter",
+                                "write the chapter, or remove it from book.yaml"))
+    blanked = "\n" * text[: match.end()].count("\n") + body
+    slug = _part_slug(path)
+    title = smarten(str(meta.get("title", path.stem)))
+    short = smarten(str(meta.get("short-title") or title))
+    return Part(kind, shown, slug, title, short, blanked, number)
+
+
+def _glossary(manuscript: Path, project: Path, problems):
+    path = manuscript / "glossary.yaml"
+    if not path.exists() and not path.is_symlink():
+        return [], None
+    shown = as_shown(path, project)
+    if not path.resolve().is_relative_to(manuscript):
+        problems.append(outside(as_shown(path, project, follow=False), 1, "glossary.yaml"))
+        return [], None
+    text = read_text(path, shown, problems)
+    if text is None:
+        return [], shown
+    entries, found = GLOSSARIES.get((shown, text), lambda: _glossary_of_text(text, shown))
+    problems += found
+    return list(entries), shown
+
+
+# The glossary read by earlier builds in this process, by its text.
+GLOSSARIES = Memo(limit=8)
+
+
+def _glossary_of_text(text: str, shown: Path):
+    """The entries of glossary.yaml's text, and what is wrong with them."""
+    problems: list[Problem] = []
+    data, node = parse_yaml(text, shown, problems)
+    if data is None:
+        return (), tuple(problems)
+    if not isinstance(data, list):
+        problems.append(Problem(shown, 1, "M005", "glossary.yaml must be a list of entries",
+                                "start each entry with '- term: ...'"))
+        return (), tuple(problems)
+    entries = tuple(e for e in (_entry(item, n, shown, problems)
+                                for item, n in zip(data, node.value)) if e)
+    return entries, tuple(problems)
+
+
+def _entry(item, node, shown: Path, problems) -> GlossaryEntry | None:
+    line = node.start_mark.line + 1
+    if not isinstance(item, dict):
+        problems.append(Problem(shown, line, "M005", "a glossary entry must be a mapping",
+                                "write '- term: ...' with 'definition: ...'"))
+        return None
+    lines = key_lines(node)
+    check_keys(item, ENTRY_KEYS, ("term", "definition"), shown, lines, line, problems)
+    if not isinstance(item.get("term"), str):
+        return None  # missing or not text: reported above
+    original = item.get("original")
+    if isinstance(original, dict):
+        original = _original(original, shown, lines.get("original", line), problems)
+    else:
+        original = None  # absent, or not a mapping (reported above)
+    return GlossaryEntry(
+        term=item["term"], slug=slugify(item["term"]), line=line,
+        definition=str(item.get("definition") or "").strip(),
+        variants=tuple(str(v) for v in item.get("variants", []) or []),
+        see=tuple(str(s) for s in item.get("see", []) or []), original=original)
+
+
+def _original(data: dict, shown: Path, line: int, problems) -> Original:
+    """A term in its original script: its text, language tag and direction."""
+    for key in set(data) - {"text", "lang", "dir"}:
+        problems.append(Problem(shown, line, "M004", f"unknown key 'original.{key}'",
+                                "use 'text', 'lang' and 'dir'"))
+    lang = str(data.get("lang", ""))
+    if "lang" not in data:
+        problems.append(Problem(shown, line, "M006", "missing required key 'original.lang'",
+                                "add the language of the original, such as 'lang: ar'"))
+    elif not LANG_TAG.match(lang):
+        problems.append(Problem(shown, line, "M007", f"'{lang}' is not a valid language tag",
+                                "use a BCP 47 tag such as 'ar' or 'fa'"))
+    direction = str(data.get("dir", "rtl" if lang.split("-")[0] in RTL else "ltr"))
+    if direction not in ("ltr", "rtl"):
+        problems.append(Problem(shown, line, "M005", f"'original.dir' is '{direction}'",
+                                "write 'rtl' (right to left) or 'ltr'"))
+    return Original(str(data.get("text", "")), lang, direction)
+
+
+def outside(shown: Path, line, what: str) -> Problem:
+    """A path that leads out of the manuscript folder: the build reads nothing there."""
+    return Problem(shown, line, "S007", f"{what} leads outside the manuscript folder",
+                   "keep every file of the book inside the manuscript folder, with a "
+                   "relative path and no link leading out")
+
+
+def _unlisted_files(manuscript: Path, data: dict, project: Path, problems, real) -> None:
+    """A Markdown file that book.yaml does not list would silently vanish from the book."""
+    def resolved(path: Path) -> Path:
+        return real.get(path) or path.resolve()
+
+    listed = {resolved(manuscript / str(e))
+              for key in ("front", "chapters", "back") for e in data.get(key, [])}
+    for folder, key in (("front", "front"), ("chapters", "chapters"), ("back", "back")):
+        for path in sorted((manuscript / folder).glob("*.md")):
+            if resolved(path) not in listed:
+                problems.append(Problem(as_shown(path, project), 1, "M012",
+                                        f"{'chapter ' if key == 'chapters' else ''}file is "
+                                        "not listed in book.yaml",
+                                        f"add it under '{key}:' in book.yaml, or move it out "
+                                        f"of {folder}/"))
