@@ -10,7 +10,7 @@ from fontTools.ttLib import TTFont
 from lxml import etree
 
 from conftest import STYLES, TINY, quiet
-from press.epub.package import retarget
+from press.render.links import retarget
 from press.source.fonts import load_faces
 from press.pipeline import build
 
