@@ -29,8 +29,10 @@ def _run(step):
 
 def _build(manuscript, out, formats):
     from press.pipeline import build as run_build
+    from press.workspace import Workspace
 
-    return _run(lambda: run_build(Path(manuscript), Path(out), formats))
+    with Workspace(Path(out)) as ws:
+        return _run(lambda: run_build(ws, Path(manuscript), formats))
 
 
 @task(help={"manuscript": "manuscript folder (default: manuscript/)",
@@ -79,24 +81,15 @@ def lint(c, manuscript=str(MANUSCRIPT)):
 @task(help={"manuscript": "manuscript folder", "out": "output folder"})
 def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     """Lint, build, then EPUBCheck and DAISY Ace on the EPUB, structural checks on the PDF."""
-    from press.check.validators import check_pdf, run_ace, run_epubcheck
+    from press.pipeline import check as run_check
+    from press.workspace import Workspace
 
     lint(c, manuscript)
-    pdf_path, epub_path = _build(manuscript, out, ("pdf", "epub"))
-    sources = Path(out) / ".cache" / f"{epub_path.stem}.sources.json"
-    report = _run(lambda: run_epubcheck(epub_path, sources))
-    for line in report.errors + report.warnings:
-        print(f"epubcheck {line}")
-    print(f"epubcheck {len(report.errors)} errors, {len(report.warnings)} warnings")
-    ace = _run(lambda: run_ace(epub_path, sources))
-    for problem in ace.violations:
-        print(f"ace       {problem}")
-    print(f"ace       {len(ace.violations)} violations ({ace.outcome})")
-    pdf_problems = check_pdf(pdf_path)
-    for line in pdf_problems:
-        print(f"pdf       {line}")
-    print(f"pdf       {len(pdf_problems)} problems")
-    if not report.clean or ace.violations or pdf_problems:
+    with Workspace(Path(out)) as ws:
+        checked = _run(lambda: run_check(ws, Path(manuscript)))
+    for checker, line in checked.lines:
+        print(f"{checker:<9} {line}")
+    if not checked.ok:
         raise Exit("check failed", code=1)
 
 
@@ -183,8 +176,10 @@ def stats(c, manuscript=str(MANUSCRIPT)):
     """
     from press.pipeline import PROJECT
     from press.tools.stats import book_stats, table
+    from press.workspace import Workspace
 
-    print(table(_run(lambda: book_stats(Path(manuscript), PROJECT / "styles"))))
+    with Workspace(None) as ws:
+        print(table(_run(lambda: book_stats(ws, Path(manuscript), PROJECT / "styles"))))
 
 
 @task(help={"pages": "printed pages of the synthetic book (default 260; 16 with --quick)",

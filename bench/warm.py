@@ -38,10 +38,16 @@ def main(argv=None) -> None:
 
 def loop(manuscript: Path, work: Path, turns: int, formats, profile: Path | None) -> dict:
     from bench.synth import edit_paragraph
+    from press.pipeline import build as run_build
     from press.source import convert
-    from press.pipeline import build
+    from press.workspace import Workspace
 
     copy, out = work / "manuscript", work / "out"
+    ws = Workspace(out, warm=True)
+
+    def build(manuscript, out, formats, log):
+        run_build(ws, manuscript, formats, log=log)
+
     shutil.copytree(manuscript, copy)
     chapters = sorted((copy / "chapters").glob("*.md"))
     chapter = chapters[len(chapters) // 2]
@@ -68,6 +74,7 @@ def loop(manuscript: Path, work: Path, turns: int, formats, profile: Path | None
             if fmt == "html":
                 times["pandoc (in html)"].append(pandoc.seconds)
     pandoc.restore()
+    ws.close()
     return times
 
 

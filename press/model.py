@@ -4,17 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The prose rules and their severity. Any of them can be silenced on a line with a lint
-# comment, or for the whole book with `lint: {ignore: [...]}` in book.yaml.
-RULES = {
-    "P001": "warning",  # a straight quote, in a manuscript written with typographic quotes
-    "P002": "warning",  # a straight double quote that smart quotes cannot pair
-    "P003": "warning",  # more than one space between two words
-    "P004": "warning",  # the same word twice in a row
-    "P005": "error",    # a word in neither the dictionary nor the word list
-    "P006": "warning",  # a lint comment that silences nothing
-}
-# P007 (error, never silenced): a lint comment or lint.ignore entry naming no prose rule.
+# How a manuscript types its quotes (book.yaml, lint.quotes).
 QUOTE_STYLES = ("straight", "typographic")
 
 
@@ -114,3 +104,5 @@ class Chapter:
     html: str  # HTML serialisation, for the print document
     xhtml: str  # XML serialisation, for the EPUB content document
     headings: tuple[Heading, ...] = field(default_factory=tuple)
+    # Tables without header cells (the accessibility claim needs none); no template shows it.
+    headless_tables: int = field(default=0, metadata={"templates": False})

@@ -1,43 +1,48 @@
-"""The pipeline: the one place where the stages are chained, in the order they run."""
+"""The pipeline: the one place where the stages are chained, in the order they run.
+
+    load -> convert (Pandoc) -> vet raw HTML -> enrich            prepare()
+    -> print: render parts, typeset, bind -> .pdf                 make_pdf()
+    -> epub: render XHTML with the print page breaks -> .epub     make_epub()
+    -> site: screen pages -> html/                                make_html()
+    -> write every file, only once all of them are made           write()
+
+What a build keeps between runs is in the Workspace its caller hands in.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from press.source import convert
-
-from press.epub import package as epub
-
-from press.pdf import pagelist
-
-from press.site import pages as screen
-from press.source.convert import convert_all
-from press.enrich.tree import Image
-from press.source.fonts import FontFace, load_faces
-from press.problems import Problem, raise_if_any
+from press.check.validators import check_pdf, run_ace, run_epubcheck
 from press.enrich.glossary import GlossaryItem, glossary_items, lint_glossary
-from press.source.load import load_book
-from press.util.memo import Memo
-from press.pdf.plan import Paginator, Segment
 from press.enrich.parts import enrich_book
+from press.enrich.tree import Image
+from press.epub import package as epub
+from press.epub.a11y import accessibility
 from press.model import Book, Chapter
-from press.render.templates import Renderer, render
-from press.source.vet import screen_book
-from press.util.write import atomic_write, file_stamp
+from press.pdf import pagelist
+from press.pdf.plan import Segment
+from press.problems import Problem, raise_if_any
+from press.render.templates import Renderer
+from press.site import pages as site
+from press.source.fonts import FontFace, load_faces
+from press.source.load import load_book
+from press.source.vet import vet_book
+from press.util.dates import epoch
+from press.util.write import atomic_write
+from press.workspace import Workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
+PRINT_TEMPLATE = "print/book.html.j2"
 TOC_DEPTH = 3
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """Everything both outputs need, gathered and validated before anything is written."""
+    """Everything the outputs need, gathered and validated before anything is made."""
 
     book: Book
     chapters: tuple[Chapter, ...]
@@ -47,27 +52,37 @@ class Prepared:
     styles: Path
 
 
-def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
-    """load -> convert -> enrich: the shared front half of every build."""
-    book = load_book(manuscript)
-    Memo.fit(len(book.parts))  # what a warm process keeps, sized to this book
+@dataclass
+class Made:
+    """Outputs made in memory, written only once every requested format is made."""
+
+    files: list[tuple[Path, bytes]] = field(default_factory=list)  # written as they are
+    site: list = field(default_factory=list)  # screen pages: written when their bytes differ
+    targets: list[Path] = field(default_factory=list)  # what the build reports it made
+
+
+def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print) -> Prepared:
+    """load -> convert -> vet -> enrich: the shared front half of every build."""
+    book = load_book(manuscript, memos=ws.memos)
+    ws.memos.fit(len(book.parts))  # what a warm process keeps, sized to this book
     log(f"load     {len(book.parts)} parts, {len(book.glossary)} glossary entries")
-    runs = convert.CACHE.runs
-    fragments, definitions = convert_all(book)
-    ran = convert.CACHE.runs - runs
-    log(f"convert  {len(fragments)} parts: {ran} Pandoc run(s), the rest unchanged (cached)"
-        if ran < len(fragments) + 1 else f"convert  {len(fragments)} parts through Pandoc")
-    problems: list[Problem] = screen_book(book, fragments, definitions)  # raw HTML
-    enriched = enrich_book(book, fragments, problems)  # only changed parts again (parts.py)
+    runs = ws.pandoc.cache.runs
+    converted = ws.pandoc.book(book)
+    ran = ws.pandoc.cache.runs - runs
+    log(f"convert  {len(converted.parts)} parts: {ran} Pandoc run(s), the rest unchanged "
+        "(cached)" if ran < len(converted.parts) + 1 else
+        f"convert  {len(converted.parts)} parts through Pandoc")
+    problems: list[Problem] = vet_book(book, converted, ws.memos)
+    enriched = enrich_book(book, converted.parts, problems, ws.memos)
     uses, chapters = enriched.uses, enriched.chapters
     problems += lint_glossary(book, uses)
     raise_if_any(problems)
-    items = glossary_items(book.glossary, definitions.get("__all__", ""), uses)
+    items = glossary_items(book.glossary, converted.definitions, uses, ws.memos)
     linked = sum(u.linked for us in uses.values() for u in us)
     log(f"enrich   {sum(len(c.headings) for c in chapters)} headings; {len(items)} glossary "
         f"terms, {linked} linked of {sum(map(len, uses.values()))} uses")
     return Prepared(book, chapters, items if book.back_glossary else (), enriched.images,
-                    load_faces(styles), styles)
+                    load_faces(styles, ws.memos), styles)
 
 
 def context(p: Prepared) -> dict:
@@ -76,117 +91,111 @@ def context(p: Prepared) -> dict:
             "fonts": p.faces, "toc_depth": TOC_DEPTH}
 
 
-def print_html(p: Prepared, items, segment: Segment | None = None) -> str:
-    """The print edition's HTML: the whole book, or the part of it a segment holds."""
-    return render(p.styles, PRINT_TEMPLATE, **print_context(p, items, segment))
-
-
-PRINT_TEMPLATE = "print/book.html.j2"
-
-
 def print_context(p: Prepared, items, segment: Segment | None = None) -> dict:
     segment = segment or Segment(parts=tuple(p.chapters))
     return {**context(p), "glossary": items, "segment": segment,
             "print_css": (p.styles / "css" / "print.css").as_uri()}
 
 
-# The print edition's parts of the last build, and the workers that typeset them: kept
-# while the process lives, so a warm rebuild typesets only what changed.
-PAGINATOR = Paginator()
+def print_html(p: Prepared, items, segment: Segment | None = None,
+               renderer: Renderer | None = None) -> str:
+    """The print edition's HTML: the whole book, or the part of it a segment holds."""
+    renderer = renderer or Renderer(p.styles)
+    return renderer.plain(PRINT_TEMPLATE, **print_context(p, items, segment))
 
 
-def layout_print(p: Prepared):
-    """Typeset and bind the print edition part by part (see paginate.py); the glossary's
+def layout_print(ws: Workspace, p: Prepared):
+    """Typeset and bind the print edition part by part (press.pdf.plan); the glossary's
     page references come from where the chapters' term uses landed."""
+    renderer = Renderer(p.styles, ws.memos)
     roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
     # Relative paths in the text (images) resolve against the manuscript folder.
-    css = [(render(p.styles, "print/book.css.j2", **context(p)), p.styles.as_uri() + "/"),
+    css = [(renderer.plain("print/book.css.j2", **context(p)), p.styles.as_uri() + "/"),
            ((p.styles / "css" / "print.css").read_text(encoding="utf-8"),
             (p.styles / "css").as_uri() + "/")]
     seconds = int(epoch(p.book.meta.date).timestamp())
-    return PAGINATOR.layout(p, lambda segment, items: print_html(p, items, segment),
-                            p.book.root, roots, css, seconds)
+    return ws.printer.layout(p, lambda segment, items: print_html(p, items, segment, renderer),
+                             p.book.root, roots, css, seconds)
 
 
-def print_page_starts(p: Prepared, printed, out: Path) -> list[pagelist.PageStart]:
-    """Where each printed page begins; kept in out/.cache for EPUB-only builds."""
-    starts = pagelist.page_starts(printed.marks, printed.body_start)
-    cache = out / ".cache" / f"{p.book.meta.slug}.pages.json"
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(cache, json.dumps({"stamp": print_stamp(p), "pages": [
-        [s.label, s.key, s.offset] for s in starts]}).encode("utf-8"))
-    return starts
-
-
-def print_stamp(p: Prepared) -> str:
+def print_stamp(ws: Workspace, p: Prepared) -> str:
     """What the print layout depends on: its HTML before page numbers, and the style sheet.
 
-    Kept in this process by what the HTML is made from (the template and its values), so
-    the HTML is rendered again only when that changed.
+    Kept by what the HTML is made from (the template and its values), so the HTML is
+    rendered again only when that changed.
     """
     css = (p.styles / "css" / "print.css").read_bytes()
+    renderer = Renderer(p.styles, ws.memos)
+    values = print_context(p, p.glossary)
 
     def stamp() -> str:
-        digest = hashlib.sha256(print_html(p, p.glossary).encode("utf-8"))
+        digest = hashlib.sha256(print_html(p, p.glossary, None, renderer).encode("utf-8"))
         digest.update(css)
         return digest.hexdigest()
 
-    key = Renderer(p.styles).key(PRINT_TEMPLATE, **print_context(p, p.glossary))
-    return stamp() if key is None else STAMPS.get((key, css), stamp)
+    key = renderer.key(PRINT_TEMPLATE, **values)
+    return stamp() if key is None else ws.memos("pipeline.print-stamps", 8).get((key, css), stamp)
 
 
-STAMPS = Memo(limit=8)  # (print HTML's template and values, print.css) -> print_stamp
+def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> list[pagelist.PageStart]:
+    """render print HTML -> typeset the parts (WeasyPrint) -> bind -> <slug>.pdf; returns
+    where each page begins (kept for an EPUB built alone)."""
+    printed = layout_print(ws, p)
+    for message in printed.warnings:
+        log(f"warning  WeasyPrint: {message}")
+    target = ws.out / f"{p.book.meta.slug}.pdf"
+    made.files.append((target, printed.data))
+    made.targets.append(target)
+    starts = pagelist.page_starts(printed.marks, printed.body_start)
+    pages = json.dumps([[s.label, s.key, s.offset] for s in starts]).encode("utf-8")
+    made.files.append((ws.cache("pages") / f"{print_stamp(ws, p)}.json", pages))
+    log(f"pdf      {printed.pages} pages, {ws.printer.laid_out} part(s) typeset -> {target}")
+    return starts
 
 
-def known_page_starts(p: Prepared, out: Path, log=print) -> list[pagelist.PageStart]:
+def known_page_starts(ws: Workspace, p: Prepared, log=print) -> list[pagelist.PageStart]:
     """The print page starts for an EPUB-only build, from the last print layout if it
     still holds for this manuscript. If not, the EPUB is made without a page list (and
     says so in its metadata) rather than lay out the whole print edition again."""
-    cache = out / ".cache" / f"{p.book.meta.slug}.pages.json"
     try:
-        saved = json.loads(cache.read_text(encoding="utf-8"))
-        if saved["stamp"] == print_stamp(p):
-            return [pagelist.PageStart(*page) for page in saved["pages"]]
-    except (OSError, ValueError, KeyError, TypeError):
+        saved = (ws.cache("pages") / f"{print_stamp(ws, p)}.json").read_text(encoding="utf-8")
+        return [pagelist.PageStart(*page) for page in json.loads(saved)]
+    except (OSError, ValueError, TypeError):
         pass
     log("epub     no print page list: the print layout changed since the last PDF; "
         "invoke build makes both with the page list")
     return []
 
 
-def build_pdf(p: Prepared, out: Path, log=print):
-    """render print HTML -> typeset the parts (WeasyPrint) -> bind -> build/<slug>.pdf;
-    also where each page begins"""
-    printed = layout_print(p)
-    for message in printed.warnings:
-        log(f"warning  WeasyPrint: {message}")
-    target = out / f"{p.book.meta.slug}.pdf"
-    atomic_write(target, printed.data)
-    log(f"pdf      {printed.pages} pages, {PAGINATOR.laid_out} part(s) typeset -> {target}")
-    return target, print_page_starts(p, printed, out)
-
-
-def build_epub(p: Prepared, out: Path, starts=None, log=print) -> Path:
-    """render XHTML with the print page breaks, package and nav -> zip -> build/<slug>.epub"""
+def make_epub(ws: Workspace, p: Prepared, made: Made, starts=None, log=print) -> None:
+    """render XHTML with the print page breaks, package and nav -> zip -> <slug>.epub, and
+    the map from its lines to the Markdown (<slug>.sources.json) for the validators."""
     when = epoch(p.book.meta.date)
-    starts = known_page_starts(p, out, log) if starts is None else starts
+    starts = known_page_starts(ws, p, log) if starts is None else starts
     ctx = {**context(p), "modified": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "a11y": accessibility(p, paged=bool(starts))}
-    renderer = Renderer(p.styles)  # a document whose template and values are unchanged is kept
-    items, lines = epub.content_items(ctx, p.chapters, p.glossary, p.styles, starts, renderer)
-    write_source_map(p, out, lines)
-    items += epub.support_items(ctx, items, p.faces, p.images, p.styles, out / ".cache",
+           "a11y": accessibility(p.chapters, p.glossary, p.images, p.book.meta.identifier,
+                                 paged=bool(starts))}
+    renderer = Renderer(p.styles, ws.memos)  # unchanged documents are kept (memos)
+    items, lines = epub.content_items(ctx, p.chapters, p.glossary, starts, renderer)
+    items += epub.support_items(ctx, items, p.faces, p.images, p.styles, ws.cached("fonts"),
                                 renderer)
-    package = render(p.styles, "epub/package.opf.j2", **ctx, manifest=items)
-    container = render(p.styles, "epub/container.xml.j2")
-    data = epub.zip_epub(container.encode(), package.encode(), items, when.timetuple()[:6])
-    target = out / f"{p.book.meta.slug}.epub"
-    atomic_write(target, data)
+    package = renderer.plain("epub/package.opf.j2", **ctx, manifest=items)
+    container = renderer.plain("epub/container.xml.j2")
+    data = epub.zip_epub(container.encode(), package.encode(), items, when.timetuple()[:6],
+                         ws.memos)
+    target = ws.out / f"{p.book.meta.slug}.epub"
+    made.files += [(target, data), (source_map_path(ws.out, p.book.meta.slug),
+                                    source_map(p, lines))]
+    made.targets.append(target)
     log(f"epub     {len(items)} files, {len(starts)} print pages marked -> {target}")
-    return target
 
 
-def write_source_map(p: Prepared, out: Path, lines: dict) -> None:
+def source_map_path(out: Path, slug: str) -> Path:
+    """Where the EPUB's source map goes: beside the EPUB, an output that check reads."""
+    return out / f"{slug}.sources.json"
+
+
+def source_map(p: Prepared, lines: dict) -> bytes:
     """For validators' findings: the Markdown file and line behind each line of the EPUB."""
     files = {f"{c.part.slug}.xhtml": c.part.path for c in p.chapters}
     sources = {href: {"source": str(files[href]), "lines": lines[href]}
@@ -194,95 +203,98 @@ def write_source_map(p: Prepared, out: Path, lines: dict) -> None:
     if p.glossary and p.book.glossary_path:
         sources["glossary.xhtml"] = {"source": str(p.book.glossary_path), "ids": {
             item.id: item.entry.line for item in p.glossary}}
-    target = out / ".cache" / f"{p.book.meta.slug}.sources.json"
-    if SOURCE_MAPS.get(target) == (sources, file_stamp(target)):
-        return  # written by this process, with the same content, and not touched since
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(target, json.dumps(sources, indent=0).encode("utf-8"))
-    SOURCE_MAPS[target] = (sources, file_stamp(target))
+    return json.dumps(sources, indent=0).encode("utf-8")
 
 
-SOURCE_MAPS: dict = {}  # source map file -> (what was written, its stamp after writing)
+def make_html(ws: Workspace, p: Prepared, made: Made) -> None:
+    """render screen pages -> html/ (written later, each only when its bytes changed)."""
+    renderer = Renderer(p.styles, ws.memos)
+    made.site += site.pages(context(p), p.chapters, p.glossary, renderer)
+    made.site += site.assets(p.faces, p.images, renderer)
+    made.targets.append(ws.out / "html" / "index.html")
 
 
-def accessibility(p: Prepared, paged: bool) -> dict:
-    """Accessibility claims derived from what the book contains."""
-    features = ["structuralNavigation", "tableOfContents", "readingOrder"]
-    if p.images:
-        features.append("alternativeText")
-    if paged:
-        features += ["pageBreakMarkers", "pageNavigation"]
-    modes = ["textual"] + (["visual"] if p.images else [])
-    said = ["Headings mark every chapter and section, and a table of contents and landmarks "
-            "lead to each part"]
-    if p.glossary:
-        said.append("terms link to a glossary at their first use in each chapter, and back")
-    if p.images:
-        said.append("every image has a text alternative")
-    if paged:
-        said.append("page-break markers and a page list follow the print edition")
-    # What the build can vouch for: alt text and heading order are enforced, every document
-    # declares its language; tables must have header cells for the claim to be made.
-    tables_ok = all("<table" not in c.xhtml or re.search(r"<th[\s>]", c.xhtml)
-                    for c in p.chapters)
-    return {"access_modes": modes, "sufficient": ["textual"], "features": features,
-            "summary": "; ".join(said) + ". Nothing depends on colour or sight alone.",
-            "conforms_to": "EPUB Accessibility 1.1 - WCAG 2.2 Level AA" if tables_ok else "",
-            "page_source": p.book.meta.identifier if paged else ""}
+def write(ws: Workspace, made: Made, log=print) -> list[str]:
+    """Put every made file in place, each by rename; returns the screen pages that changed.
 
-
-def epoch(book_date: str) -> datetime:
-    """Time stamped into the outputs: SOURCE_DATE_EPOCH, else the book's date, never 'now'."""
-    value = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if value.isdigit():
-        when = datetime.fromtimestamp(int(value), tz=timezone.utc)
-    else:
-        when = datetime.fromisoformat(book_date[:10]).replace(tzinfo=timezone.utc)
-    return max(when, datetime(1980, 1, 1, tzinfo=timezone.utc))  # the zip format's floor
-
-
-def build(manuscript: Path, out: Path, formats=("pdf", "epub"), styles: Path | None = None,
-          log=print) -> list[Path]:
-    """The whole pipeline for the chosen formats; nothing is written unless all is valid."""
-    started = time.perf_counter()
-    refuse_output_inside(manuscript, out)
-    # Pandoc's output for a Markdown text is kept (keyed by text, Pandoc and filter), so
-    # the next build converts only the parts that changed; kept only once all is built.
-    shelf = convert.CACHE.shelf = out / ".cache" / "pandoc"
-    convert.CACHE.touched.clear()
-    if "pdf" in formats:  # the typesetting workers start while Pandoc runs
-        PAGINATOR.shelf = out / ".cache" / "print"
-        PAGINATOR.typesetters.start(1)
-    prepared = prepare(manuscript, styles or PROJECT / "styles", log)
-    outputs, starts = [], None
-    if "pdf" in formats:
-        target, starts = build_pdf(prepared, out, log)
-        outputs.append(target)
-    if "epub" in formats:
-        outputs.append(build_epub(prepared, out, starts, log))
-    if "html" in formats:
-        build_html(prepared, out, log)
-        outputs.append(out / "html" / "index.html")
-    convert.CACHE.save(shelf)
-    if "pdf" in formats:
-        PAGINATOR.save()
-    log(f"done     in {time.perf_counter() - started:.2f} s")
-    return outputs
-
-
-def build_html(p: Prepared, out: Path, log=print) -> list[str]:
-    """render screen pages -> build/html/; returns the files that changed (site-relative).
-
-    Only files whose bytes differ are written, so a warm rebuild after editing one
-    chapter touches that chapter's page (and the glossary's, if its uses moved).
+    Only files whose bytes differ are written in html/, so a warm rebuild after editing
+    one chapter touches that chapter's page (and the glossary's, if its uses moved).
     """
-    site = out / "html"
-    files = screen.pages(context(p), p.chapters, p.glossary, p.styles)
-    files += screen.assets(p.faces, p.images, p.styles)
-    changed = [f.href for f in files if screen.put(site, f)]
-    changed += screen.prune(site, {f.href for f in files})
-    log(f"html     {len(changed)} of {len(files)} files changed -> {site}")
+    for target, data in made.files:
+        atomic_write(target, data)
+        if target.parent == ws.cached("pages"):  # one layout's page starts are enough
+            for old in target.parent.glob("*.json"):
+                if old != target:
+                    old.unlink(missing_ok=True)
+    if not made.site:
+        return []
+    folder, written = ws.out / "html", ws.memos("site.written", 4096)
+    changed = [page.href for page in made.site if site.put(folder, page, written)]
+    changed += site.prune(folder, {page.href for page in made.site})
+    log(f"html     {len(changed)} of {len(made.site)} files changed -> {folder}")
     return changed
+
+
+def produce(ws: Workspace, p: Prepared, formats, log=print) -> tuple[list[Path], list[str]]:
+    """Make the formats from a prepared book, in memory, then write them all; returns the
+    outputs and the screen pages that changed."""
+    made, starts = Made(), None
+    if "pdf" in formats:
+        starts = make_pdf(ws, p, made, log)
+    if "epub" in formats:
+        make_epub(ws, p, made, starts, log)
+    if "html" in formats:
+        make_html(ws, p, made)
+    return made.targets, write(ws, made, log)
+
+
+def build(ws: Workspace, manuscript: Path, formats=("pdf", "epub"), styles: Path | None = None,
+          log=print) -> list[Path]:
+    """The whole pipeline for the chosen formats; nothing is written unless all is made."""
+    started = time.perf_counter()
+    refuse_output_inside(manuscript, ws.out)
+    if "pdf" in formats:
+        ws.start_workers()  # their imports overlap Pandoc
+    prepared = prepare(ws, manuscript, styles or PROJECT / "styles", log)
+    targets, _ = produce(ws, prepared, formats, log)
+    ws.saved()  # only a build that succeeded feeds the next one
+    log(f"done     in {time.perf_counter() - started:.2f} s")
+    return targets
+
+
+def build_once(manuscript: Path, out: Path, formats=("pdf", "epub"),
+               styles: Path | None = None, log=print) -> list[Path]:
+    """One build in a workspace of its own, closed after it (a script, a test)."""
+    with Workspace(Path(out)) as ws:
+        return build(ws, Path(manuscript), formats, styles, log)
+
+
+@dataclass
+class Checked:
+    """What `invoke check` found in the built book: one line per finding, by checker."""
+
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (checker, finding)
+    ok: bool = True
+
+
+def check(ws: Workspace, manuscript: Path, styles: Path | None = None, log=print) -> Checked:
+    """build -> EPUBCheck and DAISY Ace on the EPUB (findings mapped to Markdown lines
+    through the source map) -> structural checks of the PDF."""
+    pdf_path, epub_path = build(ws, manuscript, ("pdf", "epub"), styles, log)
+    sources = source_map_path(ws.out, epub_path.stem)
+    checked = Checked()
+    report = run_epubcheck(epub_path, sources)
+    checked.lines += [("epubcheck", line) for line in report.errors + report.warnings]
+    checked.lines.append(("epubcheck", f"{len(report.errors)} errors, "
+                                       f"{len(report.warnings)} warnings"))
+    ace = run_ace(epub_path, sources)
+    checked.lines += [("ace", str(problem)) for problem in ace.violations]
+    checked.lines.append(("ace", f"{len(ace.violations)} violations ({ace.outcome})"))
+    pdf_problems = check_pdf(pdf_path)
+    checked.lines += [("pdf", line) for line in pdf_problems]
+    checked.lines.append(("pdf", f"{len(pdf_problems)} problems"))
+    checked.ok = report.clean and not ace.violations and not pdf_problems
+    return checked
 
 
 def refuse_output_inside(manuscript: Path, out: Path) -> None:

@@ -3,6 +3,97 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
+
+# Every code a build, lint or check can report: its severity and what it means. The
+# README's tables list the same codes (a test holds them together), and a Problem with a
+# code that is not here cannot be made.
+CODES = MappingProxyType({
+    # manuscript (load, convert, enrich)
+    "M001": ("error", "a file cannot be read"),
+    "M002": ("error", "a file is not UTF-8"),
+    "M003": ("error", "invalid YAML"),
+    "M004": ("error", "an unknown key"),
+    "M005": ("error", "a value of the wrong type"),
+    "M006": ("error", "a required key is missing"),
+    "M007": ("error", "an invalid language tag"),
+    "M008": ("error", "a bad trim length"),
+    "M009": ("error", "a listed file is missing"),
+    "M010": ("error", "a Markdown file has no front matter"),
+    "M011": ("error", "an empty file, or one with only markup or comments"),
+    "M012": ("error", "a Markdown file in front/, chapters/ or back/ is not listed"),
+    "M013": ("error", "a second title in a chapter"),
+    "M014": ("error", "a skipped heading level"),
+    "M015": ("error", "a link scheme that is not allowed"),
+    "M016": ("error", "a broken cross-reference"),
+    "M017": ("error", "an image without alt text"),
+    "M018": ("error", "an image outside the manuscript"),
+    "M019": ("error", "an image not found"),
+    "M020": ("error", "an invalid date"),
+    "M021": ("error", "a file listed twice, or two parts with the same name"),
+    "M022": ("error", "a raw HTML tag or comment not closed"),
+    "M023": ("error", "a closing tag with no opening tag"),
+    "M024": ("error", "a YAML key given twice"),
+    "M025": ("error", "a slug that cannot be a file name"),
+    "M026": ("error", "an image file of an unsupported type, or not holding its type"),
+    "M027": ("error", "Pandoc failed to read a file"),
+    # glossary
+    "G001": ("error", "an entry is never used in the chapters"),
+    "G002": ("error", "key= names no entry"),
+    "G003": ("error", "a term or variant appears in two entries"),
+    "G004": ("error", "'see also' names a missing entry"),
+    "G005": ("error", "an empty definition"),
+    # prose (lint); P001-P006 can be silenced
+    "P001": ("warning", "a straight quote in a manuscript typed with typographic quotes"),
+    "P002": ("warning", "a straight double quote that smart quotes cannot pair"),
+    "P003": ("warning", "two or more spaces, or a tab, between words"),
+    "P004": ("warning", "the same word twice in a row"),
+    "P005": ("error", "a word in neither the dictionary nor the word list"),
+    "P006": ("warning", "a lint comment that silences nothing"),
+    "P007": ("error", "a lint comment that cannot be read, or names no prose rule"),
+    # safety (raw HTML and paths)
+    "S001": ("error", "active or embedded content"),
+    "S002": ("error", "an event-handler attribute"),
+    "S003": ("error", "a javascript:, vbscript: or data: URL"),
+    "S004": ("error", "something that would make the build fetch a file"),
+    "S005": ("error", "an element that changes the whole document"),
+    "S006": ("error", "a form or one of its controls"),
+    "S007": ("error", "a path that leads outside the manuscript folder"),
+    "S008": ("error", "an output folder inside the manuscript folder"),
+    # fonts (styles/fonts.yaml)
+    "F001": ("error", "a font package is not installed"),
+    "F002": ("error", "a font file is missing"),
+    "F003": ("error", "HarfBuzz could not subset a font for the EPUB"),
+    "F004": ("error", "fonts.yaml does not describe families and faces as it should"),
+    # print (WeasyPrint)
+    "W001": ("error", "the print document asked for a file outside the project"),
+    "W002": ("error", "a typesetting worker stopped before it wrote its part"),
+    # checks
+    "C001": ("error", "Java was not found (EPUBCheck needs it)"),
+    "C002": ("error", "EPUBCheck gave no report"),
+    "C003": ("error", "DAISY Ace is not installed"),
+    "C004": ("error", "Chromium was not found (Ace drives it)"),
+    "C005": ("error", "Ace gave no report"),
+    "A001": ("error", "an Ace accessibility violation"),
+    # the editor's loop
+    "L001": ("error", "a template does not render"),
+    "L002": ("error", "an unexpected error during a rebuild"),
+    "L003": ("error", "the preview port cannot be opened"),
+    # new-chapter
+    "N001": ("error", "the chapter file already exists"),
+    "N002": ("error", "another part already has that name"),
+    "N003": ("error", "the position is out of range"),
+    "N004": ("error", "the chapters: list cannot be edited safely"),
+    "N005": ("error", "the title has no letters or digits"),
+})
+# The prose rules a lint comment or lint.ignore in book.yaml may silence, and their severity.
+PROSE_RULES = MappingProxyType({code: severity for code, (severity, _) in CODES.items()
+                                if code.startswith("P") and code != "P007"})
+
+
+def severity(code: str) -> str:
+    """The registered severity of a code."""
+    return CODES[code][0]
 
 
 @dataclass(frozen=True)
@@ -15,6 +106,10 @@ class Problem:
     message: str
     hint: str = ""
     severity: str = "error"
+
+    def __post_init__(self):
+        if self.code not in CODES:
+            raise ValueError(f"problem code {self.code} is not in press.problems.CODES")
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"

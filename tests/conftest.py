@@ -108,8 +108,9 @@ def load_problems(root: Path) -> list[Problem]:
 def prepare(root: Path):
     """load -> convert -> enrich through the real pipeline (real Pandoc)."""
     from press.pipeline import prepare as run_prepare
+    from press.workspace import Workspace
 
-    return run_prepare(root, STYLES, log=quiet)
+    return run_prepare(Workspace(None), root, STYLES, log=quiet)
 
 
 def prepare_problems(root: Path) -> list[Problem]:

@@ -10,7 +10,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from press.check.validators import run_ace
-from press.pipeline import PROJECT, build
+from press.pipeline import PROJECT, build_once
 
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops",
       "opf": "http://www.idpf.org/2007/opf"}
@@ -20,7 +20,7 @@ EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 @pytest.fixture(scope="module")
 def primer(tmp_path_factory):
     out = tmp_path_factory.mktemp("primer-a11y")
-    pdf, epub = build(PROJECT / "manuscript", out, log=lambda *a: None)
+    pdf, epub = build_once(PROJECT / "manuscript", out, log=lambda *a: None)
     return pdf, epub
 
 
@@ -187,7 +187,7 @@ def test_validator_findings_name_the_markdown_file_and_line(make_book, tmp_path)
                  '</time> near a <span role="banana">fruit stall</span>.')
     line = book.line_of("chapters/01-alpha.md", "We met on")
     out = tmp_path / "out"
-    (epub,) = build(book.root, out, formats=("epub",), log=lambda *a: None)
+    (epub,) = build_once(book.root, out, formats=("epub",), log=lambda *a: None)
     sources = out / ".cache" / f"{epub.stem}.sources.json"
     report = run_epubcheck(epub, sources)
     assert any(re.match(rf"\S*chapters/01-alpha\.md:{line}: RSC-005 .*datetime", e)
@@ -209,13 +209,13 @@ def page_list_and_features(epub):
 def test_an_epub_alone_reuses_the_page_list_only_while_the_layout_holds(make_book, tmp_path):
     book = make_book()
     out = tmp_path / "out"
-    build(book.root, out, log=lambda *a: None)
-    (epub,) = build(book.root, out, formats=("epub",), log=lambda *a: None)
+    build_once(book.root, out, log=lambda *a: None)
+    (epub,) = build_once(book.root, out, formats=("epub",), log=lambda *a: None)
     listed, features = page_list_and_features(epub)
     assert listed and "pageNavigation" in features
     book.replace("chapters/02-beta.md", "The ridge lines fade.", "The ridge lines fade away.")
     said = []
-    (epub,) = build(book.root, out, formats=("epub",), log=said.append)
+    (epub,) = build_once(book.root, out, formats=("epub",), log=said.append)
     listed, features = page_list_and_features(epub)
     assert not listed and "pageNavigation" not in features and "pageBreakMarkers" not in features
     assert any("no print page list" in line for line in said)

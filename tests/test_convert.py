@@ -10,7 +10,7 @@ import pytest
 from lxml import html
 
 from press.source import convert
-from press.source.convert import convert_all, markdown_to_html
+from press.source.convert import Pandoc, markdown_to_html
 from press.problems import BuildError
 from press.source.load import load_book
 
@@ -110,7 +110,7 @@ def test_explicit_heading_id_kept(fragment):
 
 def test_convert_book_keys_fragments_by_slug(tiny):
     book = load_book(tiny)
-    fragments, _ = convert_all(book)
+    fragments = Pandoc().book(book).parts
     assert list(fragments) == ["preface", "alpha", "beta"]
     assert "Some Heading" in fragments["alpha"]
     # Lines are true lines of the chapter file, front matter included.
@@ -122,11 +122,11 @@ def test_convert_book_keys_fragments_by_slug(tiny):
 
 def test_glossary_definitions_in_one_run(tiny):
     book = load_book(tiny)
-    _, converted = convert_all(book)
-    root = html.fragment_fromstring(converted["__all__"], create_parent="div")
+    definitions = Pandoc().book(book).definitions
+    root = html.fragment_fromstring(definitions, create_parent="div")
     ids = [d.get("id") for d in root.iter("div") if d.get("id")]
     assert ids == ["def-lantern", "def-ridge-line", "def-waypoint"]
-    assert "<em>case</em>" in converted["__all__"]
+    assert "<em>case</em>" in definitions
 
 
 # ---------------------------------------------------------------- Pandoc lanes
@@ -177,34 +177,33 @@ def test_every_failure_named_at_once(monkeypatch):
 
     monkeypatch.setattr(convert.sourcepos, "prepare", spoiled)
     with pytest.raises(BuildError) as failed:
-        convert.run_pandoc([("fine", "a.md"), ("spoil", "b.md"), ("fine too", "c.md"),
-                            ("spoil again", "d.md")])
+        convert.Pandoc().texts([("fine", "a.md"), ("spoil", "b.md"), ("fine too", "c.md"),
+                                ("spoil again", "d.md")])
     problems = sorted(failed.value.problems, key=lambda p: str(p.path))
     assert [(p.code, str(p.path)) for p in problems] == [("M027", "b.md"), ("M027", "d.md")]
     assert all(p.message.startswith("Pandoc failed: ") for p in problems)
 
 
 def test_a_lane_whose_pandoc_dies_starts_another(monkeypatch):
-    monkeypatch.setattr(convert, "LANES", 1)  # one lane: the texts after the crash need it
     crashing = convert.DRIVER.replace("local function convert(job, text)\n",
                                       "local function convert(job, text)\n"
                                       "  if text:find('crash') then os.exit(3) end\n")
     assert crashing != convert.DRIVER
     monkeypatch.setattr(convert, "DRIVER", crashing)
     with pytest.raises(BuildError) as failed:  # biggest first: a, then b, then c
-        convert.run_pandoc([("the first and longest", "a.md"), ("crash here", "b.md"),
-                            ("after", "c.md")])
+        # one lane: the texts after the crash need it
+        convert.Pandoc(lanes=1).texts([("the first and longest", "a.md"), ("crash here", "b.md"),
+                                       ("after", "c.md")])
     [problem] = failed.value.problems  # c.md was converted by a fresh Pandoc
     assert (problem.code, str(problem.path)) == ("M027", "b.md")
     assert "exit status 3" in problem.message
 
 
 def test_a_book_pandoc_cannot_read_names_every_file(tiny, monkeypatch):
-    monkeypatch.setattr(convert, "CACHE", convert.ConversionCache())  # nothing served stale
     monkeypatch.setattr(convert, "FORMAT", convert.FORMAT + "+no_such_extension")
     book = load_book(tiny)
     with pytest.raises(BuildError) as failed:
-        convert.convert_all(book)
+        convert.Pandoc().book(book)  # a new runner: nothing served from a cache
     named = sorted(str(p.path) for p in failed.value.problems)
     assert named == sorted([*(str(p.path) for p in book.parts), str(book.glossary_path)])
     assert {p.code for p in failed.value.problems} == {"M027"}

@@ -7,21 +7,28 @@ from pathlib import Path
 import pytest
 
 from press.source import convert
-from press.source.convert import ConversionCache, convert_texts, markdown_to_html, part_texts
+from press.source.convert import ConversionCache, Pandoc, convert_texts, part_texts
 from press.source.load import load_book
+
+
+PANDOC: list[Pandoc] = []  # the runner of the running test (the cache fixture's)
 
 
 def convert_parts(book):
     """The parts alone (not the glossary's definitions), slug -> HTML, as the build gets them."""
-    return dict(zip((p.slug for p in book.parts), convert_texts(part_texts(book))))
+    return dict(zip((p.slug for p in book.parts), convert_texts(part_texts(book), PANDOC[-1])))
+
+
+def markdown_to_html(markdown: str, where: str = "<text>") -> str:
+    return convert.markdown_to_html(markdown, where, PANDOC[-1])
 
 
 @pytest.fixture
-def cache(monkeypatch) -> ConversionCache:
-    """A fresh, empty cache in place of the process-wide one, so counts start at zero."""
-    fresh = ConversionCache()
-    monkeypatch.setattr(convert, "CACHE", fresh)
-    return fresh
+def cache() -> ConversionCache:
+    """A runner with a fresh, empty cache, so counts start at zero."""
+    PANDOC.append(Pandoc(ConversionCache()))
+    yield PANDOC[-1].cache
+    PANDOC.clear()
 
 
 def test_unchanged_part_is_not_converted_again(make_book, cache):
@@ -88,7 +95,7 @@ def test_disk_cache_survives_the_process(tmp_path, monkeypatch, cache):
     assert len(list(cache.folder.glob("*.html"))) == 1
     later = ConversionCache()  # as a new process would start
     later.folder = cache.folder
-    monkeypatch.setattr(convert, "CACHE", later)
+    PANDOC.append(Pandoc(later))
     assert markdown_to_html("A paragraph for the disk cache.") == fragment
     assert (later.runs, later.hits) == (0, 1)
 

@@ -12,7 +12,7 @@ from lxml import etree
 from conftest import STYLES, TINY, quiet
 from press.render.links import retarget
 from press.source.fonts import load_faces
-from press.pipeline import build
+from press.pipeline import build_once
 
 OPF = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
 CONTAINER = {"c": "urn:oasis:names:tc:opendocument:xmlns:container"}
@@ -27,7 +27,7 @@ def builds(tmp_path_factory) -> tuple[Path, Path]:
         paths = []
         for n in (1, 2):
             out = tmp_path_factory.mktemp(f"epub{n}")
-            result = build(TINY, out, formats=("epub",), log=quiet)
+            result = build_once(TINY, out, formats=("epub",), log=quiet)
             assert result == [out / "tiny-book.epub"]
             paths.append(result[0])
     return paths[0], paths[1]
@@ -181,7 +181,7 @@ def test_failed_build_keeps_last_good_epub(make_book, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "tiny-book.epub").write_bytes(b"last good book")
-    problems = problems_of(lambda: build(copy.root, out, formats=("epub",), log=quiet))
+    problems = problems_of(lambda: build_once(copy.root, out, formats=("epub",), log=quiet))
     assert [p.code for p in problems] == ["M016"]
     assert (out / "tiny-book.epub").read_bytes() == b"last good book"
     assert sorted(p.name for p in out.iterdir()) == ["tiny-book.epub"]

@@ -9,6 +9,7 @@ import pytest
 from press.problems import BuildError
 from press.enrich.glossary import page_ranges
 from press.pipeline import PROJECT, prepare
+from press.workspace import Workspace
 
 BOOK = """title: Glossary Test
 creator: Fixture Press
@@ -45,7 +46,7 @@ def write_book(tmp_path: Path, chapter: str, glossary: str = GLOSSARY, second: s
 
 
 def html_of(tmp_path, chapter, **kw):
-    prepared = prepare(write_book(tmp_path, chapter, **kw), PROJECT / "styles", log=lambda *a: None)
+    prepared = prepare(Workspace(None), write_book(tmp_path, chapter, **kw), PROJECT / "styles", log=lambda *a: None)
     return prepared
 
 

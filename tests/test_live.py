@@ -7,17 +7,10 @@ import threading
 import pytest
 
 from conftest import STYLES, quiet
-from press.source import convert
 from press.problems import BuildError
 from press.live.loop import Rebuilder, Watcher, affected, report
 
 FORMATS = ("pdf", "epub", "html")
-
-
-@pytest.fixture(autouse=True)
-def own_disk_cache(monkeypatch):
-    """A Rebuilder points the Pandoc cache at its build folder; put it back afterwards."""
-    monkeypatch.setattr(convert.CACHE, "folder", None)
 
 
 @pytest.mark.parametrize("rel, outputs", [

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from conftest import PROJECT, STYLES, codes, problems_of, quiet
 from press.lint.run import lint_manuscript
 from press.source.load import load_book
-from press.pipeline import build
+from press.pipeline import build_once
 from press.tools.new_chapter import new_chapter
 
 # A book.yaml laid out the way people write them: comments everywhere, a trailing
@@ -129,7 +129,7 @@ def test_invoke_new_chapter_then_the_book_builds(make_book, tmp_path):
         in again.stderr
     assert "nothing was changed" in again.stderr
     assert lint_manuscript(book.root, STYLES).problems == ()
-    pdf, epub = build(book.root, tmp_path, log=quiet)
+    pdf, epub = build_once(book.root, tmp_path, log=quiet)
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert text.index("An Opening") < text.index("Alpha") < text.index("Gamma Rays")
     assert "CHAPTER 4\nGamma Rays" in text  # small caps: the text layer is upper case

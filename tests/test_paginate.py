@@ -143,7 +143,9 @@ def test_page_references_follow_the_pages_added():
     """press.pdf.weasy caches pydyf's page references by page count; it must stay exact."""
     import pydyf
 
-    import press.pdf.weasy  # noqa: F401  (installs the cached property)
+    from press.pdf.weasy import install_fixes
+
+    install_fixes()  # the cached property
 
     document = pydyf.PDF()
     for n in range(3):
@@ -160,8 +162,8 @@ def test_a_new_process_typesets_nothing_when_nothing_changed(make_book, tmp_path
     import sys
 
     root, out = make_book().root, tmp_path / "out"
-    script = ("import sys; from pathlib import Path; from press.pipeline import build; "
-              "build(Path(sys.argv[1]), Path(sys.argv[2]), ('pdf',))")
+    script = ("import sys; from pathlib import Path; from press.pipeline import build_once; "
+              "build_once(Path(sys.argv[1]), Path(sys.argv[2]), ('pdf',))")
     runs = []
     for seed in ("1", "2"):
         done = subprocess.run([sys.executable, "-c", script, str(root), str(out)],

@@ -9,7 +9,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from press.check.validators import check_pdf, run_epubcheck, unembedded_fonts
-from press.pipeline import PROJECT, build
+from press.pipeline import PROJECT, build_once
 
 SEEDS = PROJECT.parent / "shared" / "seeds"
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops",
@@ -27,7 +27,7 @@ def norm(text: str) -> str:
 @pytest.fixture(scope="module")
 def primer(tmp_path_factory):
     out = tmp_path_factory.mktemp("primer")
-    pdf, epub = build(PROJECT / "manuscript", out, log=lambda *a: None)
+    pdf, epub = build_once(PROJECT / "manuscript", out, log=lambda *a: None)
     return pdf, epub
 
 
@@ -222,8 +222,8 @@ def test_two_builds_are_byte_identical(primer, tmp_path):
     import subprocess
     import sys
 
-    script = ("import sys; from pathlib import Path; from press.pipeline import build; "
-              "build(Path(sys.argv[1]), Path(sys.argv[2]), log=lambda *a: None)")
+    script = ("import sys; from pathlib import Path; from press.pipeline import build_once; "
+              "build_once(Path(sys.argv[1]), Path(sys.argv[2]), log=lambda *a: None)")
     subprocess.run([sys.executable, "-c", script, str(PROJECT / "manuscript"), str(tmp_path)],
                    check=True, cwd=PROJECT, env={**os.environ, "PYTHONHASHSEED": "7"})
     for first in primer:

@@ -9,7 +9,7 @@ import zipfile
 from conftest import PROJECT, STYLES, load_problems, only, quiet
 from press.source.convert import markdown_to_html
 from press.lint.run import format_problem, lint_manuscript
-from press.pipeline import build
+from press.pipeline import build_once
 from press.lint.prose import Settings, check_text
 
 CHAPTER = "chapters/01-alpha.md"
@@ -136,7 +136,7 @@ def test_lint_comments_never_reach_the_outputs(make_book, tmp_path):
     book.append(CHAPTER, "\nThe the end. <!-- lint: ignore P004 -->\n\n"
                          "<!-- lint: ignore P003 -->\nTwo  spaces.\n")
     assert lint_manuscript(book.root, STYLES).problems == ()
-    epub = build(book.root, tmp_path, formats=("epub",), log=quiet)[0]
+    epub = build_once(book.root, tmp_path, formats=("epub",), log=quiet)[0]
     with zipfile.ZipFile(epub) as archive:
         text = archive.read("EPUB/alpha.xhtml").decode()  # the chapter's content document
     assert "Two" in text and "The the end." in text

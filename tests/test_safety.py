@@ -232,7 +232,7 @@ def test_fetch_refused_inside_an_svg_still_fails_the_build(tmp_path):
     document = pdf.layout('<svg width="9" height="9"><image href="file:///etc/passwd" '
                           'width="9" height="9"/></svg>', tmp_path, [tmp_path], [])
     with pytest.raises(BuildError) as caught:
-        pdf.pdf_bytes(document, "urn:x", 0)
+        pdf.pdf_bytes(document, "urn:x")
     assert [p.code for p in caught.value.problems] == ["W001"]
     assert "file:///etc/passwd" in caught.value.problems[0].message
 
@@ -242,4 +242,4 @@ def test_weasyprint_reads_files_inside_the_roots(tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "p.png").write_bytes(png.read_bytes())
     document = pdf.layout('<p><img src="images/p.png" alt="x"></p>', tmp_path, [tmp_path], [])
-    assert pdf.pdf_bytes(document, "urn:x", 0).startswith(b"%PDF")
+    assert pdf.pdf_bytes(document, "urn:x").startswith(b"%PDF")

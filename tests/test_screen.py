@@ -9,7 +9,13 @@ import yaml
 from lxml import html
 
 from conftest import STYLES, prepare, quiet
-from press.pipeline import build_html
+from press.pipeline import produce
+from press.workspace import Workspace
+
+
+def build_html(prepared, out: Path, log=quiet) -> list[str]:
+    """The screen edition alone, into out/html; the pages whose bytes changed."""
+    return produce(Workspace(out), prepared, ("html",), log)[1]
 
 
 def parse(site: Path, name: str):

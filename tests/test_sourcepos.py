@@ -7,7 +7,7 @@ import re
 import pytest
 
 from press.source import sourcepos
-from press.source.convert import gc_paused, markdown_to_html
+from press.source.convert import GcPause, markdown_to_html
 
 
 def attr(*pairs, classes=(), ident=""):
@@ -171,6 +171,7 @@ def test_markdown_through_pandoc():
 def test_garbage_collector_put_back_as_it_was(enabled):
     was = gc.isenabled()
     (gc.enable if enabled else gc.disable)()
+    gc_paused = GcPause()  # one runner's
     try:
         with gc_paused():
             assert not gc.isenabled()

@@ -9,18 +9,20 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import PROJECT, STYLES, TINY, quiet
-from press.pipeline import build
+from press.pipeline import build_once
 from press.tools.stats import WORDS_PER_MINUTE, book_stats, count_words
+from press.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
 def tiny_stats():
-    return book_stats(TINY, STYLES)
+    with Workspace(None) as ws:
+        return book_stats(ws, TINY, STYLES)
 
 
 @pytest.fixture(scope="module")
 def tiny_pdf(tmp_path_factory):
-    return PdfReader(build(TINY, tmp_path_factory.mktemp("pdf"), ("pdf",), log=quiet)[0])
+    return PdfReader(build_once(TINY, tmp_path_factory.mktemp("pdf"), ("pdf",), log=quiet)[0])
 
 
 def test_words_are_the_converted_text_not_yaml_markup_or_footnote_marks():
@@ -59,7 +61,8 @@ def test_each_part_starts_on_the_pdf_page_that_shows_its_title(tiny_stats, tiny_
 
 def test_primer_stats_are_close_to_the_seed_documents():
     """The chapters are the seeds' text: their counts agree within a few words."""
-    stats = book_stats(PROJECT / "manuscript", STYLES)
+    with Workspace(None) as ws:
+        stats = book_stats(ws, PROJECT / "manuscript", STYLES)
     seeds = PROJECT.parent / "shared" / "seeds"
     chapters = [r for r in stats.rows if r.name.startswith("Defense")]
     for row, seed in zip(chapters, ("defense-diplomacy.md", "defense-summit-diplomacy.md")):

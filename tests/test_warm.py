@@ -16,7 +16,8 @@ import pytest
 from lxml import html
 
 from conftest import PROJECT, quiet
-from press.pipeline import build
+from press import pipeline
+from press.workspace import Workspace
 
 FORMATS = ("pdf", "epub", "html")
 GAMMA = """---
@@ -34,8 +35,8 @@ Nothing links here.
 
 def cold_build(manuscript: Path, out: Path) -> None:
     """A build in a fresh process, with an empty output folder: nothing kept."""
-    code = ("import sys; from pathlib import Path; from press.pipeline import build; "
-            "build(Path(sys.argv[1]), Path(sys.argv[2]), formats=tuple(sys.argv[3:]), "
+    code = ("import sys; from pathlib import Path; from press.pipeline import build_once; "
+            "build_once(Path(sys.argv[1]), Path(sys.argv[2]), formats=tuple(sys.argv[3:]), "
             "log=lambda *a: None)")
     subprocess.run([sys.executable, "-c", code, str(manuscript), str(out), *FORMATS],
                    check=True, cwd=PROJECT)
@@ -62,6 +63,25 @@ def epub_text(out: Path, name: str) -> str:
 
     with zipfile.ZipFile(next(out.glob("*.epub"))) as epub:
         return epub.read(f"EPUB/{name}").decode("utf-8")
+
+
+SPACES: dict[Path, Workspace] = {}  # this test's warm workspaces, one per output folder
+
+
+def build(manuscript: Path, out: Path, formats, log=print):
+    """A build in this test's one warm process: a workspace per output folder, as the
+    editor's loop keeps one."""
+    ws = SPACES.get(out) or SPACES.setdefault(out, Workspace(out, warm=True))
+    return pipeline.build(ws, manuscript, formats, log=log)
+
+
+@pytest.fixture(autouse=True)
+def warm_process():
+    """Each test is one warm process: its workspaces are closed when it ends."""
+    yield
+    for ws in SPACES.values():
+        ws.close()
+    SPACES.clear()
 
 
 @pytest.fixture

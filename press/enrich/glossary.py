@@ -9,11 +9,11 @@ from lxml import html
 from press.enrich.tree import IdRegistry, line_of, parse_fragment, serialise
 from press.problems import Problem
 from press.util.folio import folio
-from press.util.memo import Memo
+from press.util.memo import Memos
 from press.model import Book, GlossaryEntry, Part
 
 # Never mark a term inside these: headings, links, code, and text the author opted out.
-SKIP_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre", "script", "style"}
+SKIP_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre", "script", "style"})
 
 
 @dataclass(frozen=True)
@@ -228,11 +228,14 @@ def lint_glossary(book: Book, uses: dict[str, list]) -> list[Problem]:
     return problems
 
 
-def glossary_items(entries, definitions_html: str, uses: dict) -> tuple[GlossaryItem, ...]:
-    """Alphabetical items with their definitions split back out of the single Pandoc run."""
+def glossary_items(entries, definitions_html: str, uses: dict,
+                   memos: Memos | None = None) -> tuple[GlossaryItem, ...]:
+    """Alphabetical items with their definitions split back out of the single Pandoc run
+    (kept by the converted text in a warm process)."""
     ordered = sorted(entries, key=lambda e: e.term.lower())
     slugs = tuple(e.slug for e in ordered)
-    texts = DEFINITIONS.get((definitions_html, slugs), lambda: definitions(definitions_html, slugs))
+    texts = (memos or Memos())("glossary.definitions", 8).get(
+        (definitions_html, slugs), lambda: definitions(definitions_html, slugs))
     by_term = {e.term.lower(): e for e in entries}
     items = []
     for entry, (definition_html, definition_xhtml) in zip(ordered, texts):
@@ -241,10 +244,6 @@ def glossary_items(entries, definitions_html: str, uses: dict) -> tuple[Glossary
         items.append(GlossaryItem(entry, entry_id(entry), definition_html, definition_xhtml,
                                   see, tuple(uses.get(entry.slug, ()))))
     return tuple(items)
-
-
-# Definitions split out by earlier builds in this process, by the converted text.
-DEFINITIONS = Memo(limit=8)
 
 
 def definitions(definitions_html: str, slugs) -> tuple[tuple[str, str], ...]:

@@ -21,15 +21,8 @@ from press.enrich.tree import (IdRegistry, Image, Scan, apply, check_images, fin
                      headings_of, link_targets, parse_fragment, reserved_ids, scan)
 from press.problems import Problem
 from press.enrich.glossary import Marker, Terms, Use, terms_key, use_ids
-from press.util.memo import Memo
+from press.util.memo import Memos
 from press.model import Book, Chapter, Part
-
-# Kept from earlier builds in this process (see press/memo.py).
-SCANS = Memo(64, per_part=2)  # fragment -> Scan
-TERMS = Memo(limit=8)  # terms_key -> Terms
-UNITS = Memo(64, per_part=2)  # everything a part's enrichment depends on -> Enriched
-TEXTS = Memo(64, per_part=2)  # (Enriched, the uses' book-wide ids) -> (html, xhtml)
-USES = Memo(64, per_part=2)  # (Part, Enriched, the uses' book-wide ids) -> the chapter's Use objects
 
 # A term use's stand-in id: the use's number in its chapter between two private-use
 # characters, with this process's own nonce so no text of a book can look like one.
@@ -57,10 +50,19 @@ class Enrichment:
     images: tuple[Image, ...]
 
 
-def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]) -> Enrichment:
-    """Enrich every part, redoing only those whose inputs changed since a kept build."""
+def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem],
+                memos: Memos | None = None) -> Enrichment:
+    """Enrich every part, redoing only those whose inputs changed since a kept build.
+
+    Kept in memos: fragment -> Scan; glossary terms -> Terms; everything a part's
+    enrichment depends on -> Enriched; (Enriched, the uses' book-wide ids) -> (html,
+    xhtml); (Part, Enriched, ids) -> the chapter's Use objects.
+    """
+    memos = memos or Memos()
+    unit_memo, terms_memo = memos("enrich.units", 64, per_part=2), memos("enrich.terms", 8)
+    uses_memo, texts_memo = memos("enrich.uses", 64, per_part=2), memos("enrich.texts", 64, per_part=2)
     trees: dict[str, object] = {}  # parsed in this build: used once, never kept
-    scans = {p.slug: scanned(fragments[p.slug], trees) for p in book.parts}
+    scans = {p.slug: scanned(fragments[p.slug], trees, memos) for p in book.parts}
     registry = IdRegistry(reserved=reserved_ids(book))
     ids = {p.slug: tuple(registry.claim(i, p.slug) for i in scans[p.slug].ids)
            for p in book.parts}
@@ -77,9 +79,9 @@ def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]) 
         marked = terms if part.kind == "chapter" else None
         key = (fragments[part.slug], part.slug, part.path, part.kind, ids[part.slug], hrefs,
                names, marked)
-        units.append(UNITS.get(key, lambda: enrich_part(
+        units.append(unit_memo.get(key, lambda: enrich_part(
             fragments[part.slug], trees, part, ids[part.slug], hrefs, names,
-            None if marked is None else TERMS.get(marked, lambda: Terms(book.glossary)))))
+            None if marked is None else terms_memo.get(marked, lambda: Terms(book.glossary)))))
     chapters = [(p, u) for p, u in zip(book.parts, units) if p.kind == "chapter"]
     for _, unit in chapters:
         problems += unit.problems
@@ -89,25 +91,27 @@ def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem]) 
     for part, unit in chapters:
         # The same Use objects while nothing about them changed: what the templates are
         # given is then recognised at once as unchanged (press.util.memo.Fingerprints).
-        made = USES.get((part, unit, given[part.slug]), lambda: tuple(
+        made = uses_memo.get((part, unit, given[part.slug]), lambda: tuple(
             (slug, Use(use_id, part, linked))
             for (slug, linked), use_id in zip(unit.uses, given[part.slug])))
         for slug, use in made:
             uses[slug].append(use)
     done = []
     for part, unit in zip(book.parts, units):
-        html, xhtml = TEXTS.get((unit, given.get(part.slug, ())),
+        html, xhtml = texts_memo.get((unit, given.get(part.slug, ())),
                                 lambda: with_ids(unit, given.get(part.slug, ())))
-        done.append(Chapter(part, html, xhtml, headings_of(scans[part.slug], ids[part.slug])))
+        found = scans[part.slug]
+        done.append(Chapter(part, html, xhtml, headings_of(found, ids[part.slug]),
+                            headless_tables=sum(not has_head for has_head in found.tables)))
     return Enrichment(tuple(done), uses, tuple(images))
 
 
-def scanned(fragment: str, trees: dict) -> Scan:
+def scanned(fragment: str, trees: dict, memos: Memos) -> Scan:
     """A fragment's Scan, kept; a tree parsed for it is left in trees for enrich_part."""
     def make() -> Scan:
         trees[fragment] = parse_fragment(fragment)
         return scan(trees[fragment])
-    return SCANS.get(fragment, make)
+    return memos("enrich.scans", 64, per_part=2).get(fragment, make)
 
 
 def enrich_part(fragment: str, trees: dict, part: Part, ids, hrefs, names,

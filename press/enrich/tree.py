@@ -118,18 +118,20 @@ class Scan:
 
     Every field is in document order and comes from the fragment alone: the ids its
     elements carry, its headings (level, index of the heading's id in ids or None, text,
-    line), its links (href, line) and its images (src, line, whether it has alt text).
+    line), its links (href, line), its images (src, line, whether it has alt text) and
+    its tables (whether each has header cells).
     """
 
     ids: tuple[str, ...]
     headings: tuple[tuple[int, int | None, str, int | None], ...]
     links: tuple[tuple[str, int | None], ...]
     images: tuple[tuple[str, int | None, bool], ...]
+    tables: tuple[bool, ...] = ()
 
 
 def scan(root) -> Scan:
     """Read a parsed fragment's ids, headings, links and images; change nothing."""
-    ids, headings, links, images = [], [], [], []
+    ids, headings, links, images, tables = [], [], [], [], []
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
@@ -142,7 +144,9 @@ def scan(root) -> Scan:
             links.append((el.get("href", ""), line_of(el)))
         elif el.tag == "img":
             images.append((el.get("src", ""), line_of(el), bool(el.get("alt", "").strip())))
-    return Scan(tuple(ids), tuple(headings), tuple(links), tuple(images))
+        elif el.tag == "table":
+            tables.append(next(el.iter("th"), None) is not None)
+    return Scan(tuple(ids), tuple(headings), tuple(links), tuple(images), tuple(tables))
 
 
 def reserved_ids(book: Book) -> list[str]:
@@ -267,8 +271,8 @@ def image_problems(path: Path, src: str, part: Part, line, manuscript: Path,
 
 
 # Blocks that can hold text where a printed page may begin (see press/pagelist.py).
-KEYED = {"p", "li", "dt", "dd", "blockquote", "pre", "figcaption", "td", "th", "caption",
-         "div", "section", "aside", "figure", "header", "footer", *HEADINGS}
+KEYED = frozenset({"p", "li", "dt", "dd", "blockquote", "pre", "figcaption", "td", "th", "caption",
+         "div", "section", "aside", "figure", "header", "footer", *HEADINGS})
 
 
 def key_blocks(root, prefix: str) -> None:

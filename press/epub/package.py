@@ -12,7 +12,7 @@ from lxml import etree
 
 from press.pdf import pagelist
 from press.source.fonts import subset_font
-from press.util.memo import Memo
+from press.util.memo import Memos
 from press.render.links import files_by_id, retarget_kept
 from press.render.templates import Renderer
 
@@ -32,29 +32,28 @@ class Item:
     linear: bool = True
 
 
-# Kept by text from earlier builds in this process (see press/memo.py).
-TEXTS = Memo(64, per_part=3)  # a document's rendered text -> (bytes, Markdown line map)
-KEYS = Memo(64, per_part=3)  # a document's rendered text -> its block keys (data-b)
-MARKED = Memo(64, per_part=3)  # (text, the markers it receives) -> text with page breaks
-CHARS = Memo(64, per_part=3)  # a file's bytes -> the characters it holds
-PACKED = Memo(64, per_part=3)  # (bytes, deflated) -> (CRC, bytes as stored in the zip)
+# In a warm process each stage keeps, by text (memos): a document's rendered text -> (bytes,
+# Markdown line map) ("epub.texts") and -> its block keys ("epub.keys"); (text, the markers
+# it receives) -> text with page breaks ("epub.marked"); a file's bytes -> the characters it
+# holds ("epub.chars"); (bytes, deflated) -> (CRC, bytes as stored) ("epub.packed").
+PER_PART = 3
 
 
-def part_files(chapters, glossary) -> dict[str, str]:
+def part_files(chapters, glossary, memos: Memos) -> dict[str, str]:
     """Which XHTML file holds each id of the book."""
     return files_by_id(chapters, glossary, {"toc": "nav.xhtml", "title-page": "titlepage.xhtml",
                                             "copyright": "copyright.xhtml"},
-                       lambda part: f"{part.slug}.xhtml", "glossary.xhtml")
+                       lambda part: f"{part.slug}.xhtml", "glossary.xhtml", memos)
 
 
-def content_items(ctx, chapters, glossary, styles: Path, starts=(),
-                  renderer: Renderer | None = None) -> tuple[list[Item], dict]:
+def content_items(ctx, chapters, glossary, starts, render_: Renderer
+                  ) -> tuple[list[Item], dict]:
     """The XHTML documents in reading order, the print edition's page breaks marked in them.
 
     Returns the items and, for each file, the Markdown line of each of its lines.
     """
-    render_ = renderer or Renderer(styles)
-    files = part_files(chapters, glossary)
+    memos = render_.memos
+    files = part_files(chapters, glossary, memos)
     texts: dict[str, tuple[str, str]] = {}  # href -> (id, text), in reading order
 
     def doc(id_, template, href, **extra):
@@ -67,31 +66,32 @@ def content_items(ctx, chapters, glossary, styles: Path, starts=(),
     doc("nav", "nav.xhtml.j2", "nav.xhtml", **nav, page_list=())
     for chapter in chapters:
         doc(chapter.part.slug, "part.xhtml.j2", files[chapter.part.slug],
-            chapter=chapter, body=retarget_kept(chapter.xhtml, files))
+            chapter=chapter, body=retarget_kept(chapter.xhtml, files, memos))
     if glossary:
         doc("glossary", "glossary.xhtml.j2", "glossary.xhtml")
-    markers = pagelist.plan(list(starts), keyed_files(texts))
+    markers = pagelist.plan(list(starts), keyed_files(texts, memos))
     if markers:
         doc("nav", "nav.xhtml.j2", "nav.xhtml", **nav, page_list=markers)
-        texts = mark_pages(texts, markers)
+        texts = mark_pages(texts, markers, memos)
     items, lines = [], {}
     for href, (id_, text) in texts.items():
-        data, lines[href] = TEXTS.get(text, lambda: source_lines(text))
+        data, lines[href] = memos("epub.texts", 64, PER_PART).get(
+            text, lambda: source_lines(text))
         items.append(Item(id_, href, XHTML, data, "nav" if id_ == "nav" else "", in_spine=True))
     return items, lines
 
 
-def keyed_files(texts) -> dict[str, str]:
+def keyed_files(texts, memos: Memos) -> dict[str, str]:
     """Which file holds each text block key (data-b), first occurrence first."""
     files: dict[str, str] = {}
     for href, (_, text) in texts.items():
-        keys = KEYS.get(text, lambda: tuple(re.findall(r' data-b="([^"]+)"', text)))
+        keys = memos("epub.keys", 64, PER_PART).get(text, lambda: tuple(re.findall(r' data-b="([^"]+)"', text)))
         for key in keys:
             files.setdefault(key, href)
     return files
 
 
-def mark_pages(texts, markers) -> dict[str, tuple[str, str]]:
+def mark_pages(texts, markers, memos: Memos) -> dict[str, tuple[str, str]]:
     """Put the page-break markers into the files that receive them.
 
     Each file is marked on its own (its block keys are its own): a file whose text and
@@ -103,8 +103,8 @@ def mark_pages(texts, markers) -> dict[str, tuple[str, str]]:
     out = dict(texts)
     for href, mine in receives.items():
         text = texts[href][1]
-        out[href] = (texts[href][0], MARKED.get((text, tuple(mine)),
-                                                lambda: marked(text, href, mine)))
+        out[href] = (texts[href][0], memos("epub.marked", 64, PER_PART).get(
+            (text, tuple(mine)), lambda: marked(text, href, mine)))
     return out
 
 
@@ -156,11 +156,11 @@ def landmarks(chapters, glossary) -> list[dict]:
     return marks
 
 
-def support_items(ctx, items, faces, images, styles: Path, cache: Path | None = None,
-                  renderer: Renderer | None = None) -> list[Item]:
-    """Cover image, style sheets, subset fonts and the book's images."""
-    render_ = renderer or Renderer(styles)
-    chars = set().union(*(CHARS.get(i.data, lambda: frozenset(i.data.decode("utf-8")))
+def support_items(ctx, items, faces, images, styles: Path, cache: Path | None,
+                  render_: Renderer) -> list[Item]:
+    """Cover image, style sheets, subset fonts (kept in cache) and the book's images."""
+    memos, kept = render_.memos, render_.memos("epub.chars", 64, PER_PART)
+    chars = set().union(*(kept.get(i.data, lambda: frozenset(i.data.decode("utf-8")))
                           for i in items))
     text = "".join(sorted(chars))  # what the fonts must cover
     out = [Item("cover-image", "cover.svg", "image/svg+xml",
@@ -169,7 +169,7 @@ def support_items(ctx, items, faces, images, styles: Path, cache: Path | None = 
                 render_("epub/fonts.css.j2", fonts=faces).encode("utf-8")),
            Item("css-epub", "css/epub.css", "text/css", (styles / "css" / "epub.css").read_bytes())]
     for n, face in enumerate(faces, 1):
-        out.append(Item(f"font-{n}", f"fonts/{face.name}", "font/ttf", subset_font(face, text, cache)))
+        out.append(Item(f"font-{n}", f"fonts/{face.name}", "font/ttf", subset_font(face, text, cache, memos)))
     media = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
              ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
     for n, image in enumerate(sorted(set(images), key=lambda i: i.name), 1):
@@ -179,15 +179,16 @@ def support_items(ctx, items, faces, images, styles: Path, cache: Path | None = 
     return out
 
 
-def zip_epub(container: bytes, package: bytes, items: list[Item], timestamp) -> bytes:
+def zip_epub(container: bytes, package: bytes, items: list[Item], timestamp,
+             memos: Memos | None = None) -> bytes:
     """mimetype first and stored, then a fixed order and fixed timestamps."""
     entries = [("mimetype", b"application/epub+zip", False),
                ("META-INF/container.xml", container, True), ("EPUB/package.opf", package, True)]
     entries += [(f"EPUB/{item.href}", item.data, True) for item in items]
-    return zip_archive(entries, timestamp)
+    return zip_archive(entries, timestamp, memos or Memos())
 
 
-def zip_archive(entries, timestamp) -> bytes:
+def zip_archive(entries, timestamp, memos: Memos) -> bytes:
     """A zip file of (name, data, deflate) entries, in order, all with one time stamp.
 
     Written here rather than with zipfile so that each file's compressed bytes can be
@@ -198,8 +199,9 @@ def zip_archive(entries, timestamp) -> bytes:
     dos_time = hour << 11 | minute << 5 | second // 2
     dos_date = (year - 1980) << 9 | month << 5 | day
     body, directory = io.BytesIO(), io.BytesIO()
+    packed = memos("epub.packed", 64, PER_PART)
     for name, data, deflate in entries:
-        crc, stored = PACKED.get((data, deflate), lambda: pack(data, deflate))
+        crc, stored = packed.get((data, deflate), lambda: pack(data, deflate))
         encoded = name.encode("utf-8")
         flags = 0 if encoded.isascii() else 0x800  # bit 11: the name is UTF-8
         method = 8 if deflate else 0

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-import pypandoc
-
-from press.source.convert import FORMAT
+from press.source.convert import Pandoc
 from press.problems import BuildError, Problem
-from press.model import QUOTE_STYLES, RULES  # noqa: F401  (lint settings use them too)
+from press.model import QUOTE_STYLES  # noqa: F401  (lint settings use them too)
+from press.problems import PROSE_RULES as RULES
+from press.util.memo import Memos
 
 LINT_COMMENT = re.compile(r"^\s*<!--\s*lint:")  # the same test as press.source.sourcepos's
 IGNORE = re.compile(r"^\s*<!--\s*lint:\s*ignore\s+([A-Za-z0-9,\s]+?)\s*-->\s*$")
@@ -25,8 +23,8 @@ WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 URL_LIKE = re.compile(r"://|^www\.|@|\.[a-z]{2,4}/", re.I)
 TAB = 4  # Pandoc counts columns with tab stops every four characters
 CURLY_DOUBLE = "“”"
-EMPHASIS = {"Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript",
-            "SmallCaps"}
+EMPHASIS = frozenset({"Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript",
+            "SmallCaps"})
 
 
 @dataclass(frozen=True)
@@ -183,8 +181,8 @@ class Reader:
         self.comments.append(Comment(where[0], last, codes))
 
 
-INLINES = {"Str", "Space", "SoftBreak", "LineBreak", "Span", "Quoted", "Link", "Image",
-           "Note", "Code", "Math", "RawInline", "Cite", *EMPHASIS}
+INLINES = frozenset({"Str", "Space", "SoftBreak", "LineBreak", "Span", "Quoted", "Link", "Image",
+           "Note", "Code", "Math", "RawInline", "Cite", *EMPHASIS})
 
 
 def is_autolink(content) -> bool:
@@ -204,13 +202,9 @@ def stringify(inlines) -> list[str]:
     return out
 
 
-def read_source(markdown: str, where: str) -> Reader:
-    """One Pandoc run in the build's own Markdown dialect, to the JSON AST."""
-    try:
-        ast = json.loads(pypandoc.convert_text(markdown, "json", format=FORMAT))
-    except RuntimeError as exc:
-        raise BuildError([Problem(where, None, "M027", f"Pandoc failed: {exc}",
-                                  "check the Markdown near the reported position")]) from exc
+def read_source(markdown: str, tree: str) -> Reader:
+    """The prose of a text from Pandoc's JSON tree of it (read in the build's dialect)."""
+    ast = json.loads(tree)
     reader = Reader(markdown)
     reader.walk(ast["blocks"])
     return reader
@@ -297,19 +291,21 @@ def check_repeats(reader: Reader, path) -> list[Problem]:
     return problems
 
 
-@lru_cache(maxsize=None)
-def speller(language: str):
-    """The offline dictionary of pyspellchecker for a language, or None if it has none."""
-    from spellchecker import SpellChecker
+def speller(language: str, memos: Memos):
+    """The offline dictionary of pyspellchecker for a language, or None if it has none;
+    loaded once for all the files (it takes a while)."""
+    def load():
+        from spellchecker import SpellChecker
 
-    try:
-        return SpellChecker(language=language.split("-")[0].lower(), distance=1)
-    except ValueError:
-        return None
+        try:
+            return SpellChecker(language=language.split("-")[0].lower(), distance=1)
+        except ValueError:
+            return None
+    return memos("lint.spellers", 4).get(language, load)
 
 
-def has_dictionary(language: str) -> bool:
-    return speller(language) is not None
+def has_dictionary(language: str, memos: Memos | None = None) -> bool:
+    return speller(language, memos or Memos()) is not None
 
 
 def known(word: str, dictionary, words: frozenset[str]) -> bool:
@@ -322,8 +318,8 @@ def known(word: str, dictionary, words: frozenset[str]) -> bool:
     return len(parts) > 1 and all(len(p) < 2 or known(p, dictionary, words) for p in parts)
 
 
-def check_spelling(reader: Reader, settings: Settings, path) -> list[Problem]:
-    dictionary = speller(settings.language)
+def check_spelling(reader: Reader, settings: Settings, path, memos: Memos) -> list[Problem]:
+    dictionary = speller(settings.language, memos)
     if dictionary is None:
         return []
     problems = []
@@ -341,13 +337,14 @@ def check_spelling(reader: Reader, settings: Settings, path) -> list[Problem]:
                     continue
                 token = run[max(i for i, o in enumerate(offsets[:-1]) if o <= match.start())]
                 problems.append(Problem(path, token.line, "P005", f"unknown word '{word}'",
-                                        suggestion(word, settings.language), RULES["P005"]))
+                                        suggestion(word, settings.language, memos),
+                                        RULES["P005"]))
     return problems
 
 
-@lru_cache(maxsize=4096)
-def suggestion(word: str, language: str) -> str:
-    guess = speller(language).correction(word.lower())
+def suggestion(word: str, language: str, memos: Memos) -> str:
+    guess = memos("lint.suggestions", 4096).get(
+        (word.lower(), language), lambda: speller(language, memos).correction(word.lower()))
     add = "otherwise add it to words.txt in the manuscript folder"
     return f"did you mean '{guess}'? {add}" if guess and guess != word.lower() else \
         f"check the spelling; {add}"
@@ -386,22 +383,36 @@ def silence(problems: list[Problem], comments: list[Comment], settings: Settings
 
 # ---------------------------------------------------------------- entry points
 
-def check_text(markdown: str, path, settings: Settings) -> list[Problem]:
+def check_text(markdown: str, path, settings: Settings, pandoc: Pandoc | None = None,
+               memos: Memos | None = None) -> list[Problem]:
     """Every prose check on one Markdown text (front matter already blanked)."""
-    reader = read_source(markdown, str(path))
+    tree = (pandoc or Pandoc()).texts([(markdown, str(path))], "read")[0]
+    return check_tree(markdown, tree, path, settings, memos or Memos())
+
+
+def check_tree(markdown: str, tree: str, path, settings: Settings,
+               memos: Memos) -> list[Problem]:
+    """Every prose check on one Markdown text, given Pandoc's tree of it."""
+    reader = read_source(markdown, tree)
     found = (check_quotes(reader, settings, path) + check_spaces(reader, path)
-             + check_repeats(reader, path) + check_spelling(reader, settings, path))
+             + check_repeats(reader, path) + check_spelling(reader, settings, path, memos))
     return silence(found, reader.comments, settings, path)
 
 
-def check_sources(sources: list[tuple[Path, str]], settings: Settings) -> list[Problem]:
-    """Check several files, their Pandoc runs side by side; a Pandoc failure is a problem."""
-    def one(source):
-        try:
-            return check_text(source[1], source[0], settings)
-        except BuildError as error:
-            return error.problems
-
-    speller(settings.language)  # load the dictionary once, before the threads start
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return [p for found in pool.map(one, sources) for p in found]
+def check_sources(sources: list[tuple[Path, str]], settings: Settings,
+                  pandoc: Pandoc | None = None, memos: Memos | None = None) -> list[Problem]:
+    """Check several files, read by Pandoc side by side in the build's own lanes; a file
+    Pandoc cannot read is a problem (M027), and the others are still checked."""
+    pandoc, memos = pandoc or Pandoc(), memos or Memos()
+    texts = [(markdown, str(path)) for path, markdown in sources]
+    problems: list[Problem] = []
+    try:
+        trees = pandoc.texts(texts, "read")
+    except BuildError as error:  # those that did read are in the cache now
+        problems += error.problems
+        failed = {str(p.path) for p in error.problems}
+        sources = [s for s in sources if str(s[0]) not in failed]
+        trees = pandoc.texts([(m, str(p)) for p, m in sources], "read")
+    for (path, markdown), tree in zip(sources, trees):
+        problems += check_tree(markdown, tree, path, settings, memos)
+    return problems

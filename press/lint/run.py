@@ -7,11 +7,13 @@ from pathlib import Path
 
 import yaml
 
+from press import pipeline
 from press.lint import prose
-from press.problems import BuildError, Problem
-from press.util.paths import as_shown
-from press.source.load import FRONT_MATTER, lint_settings, load_book, read_text
 from press.model import Book
+from press.problems import BuildError, Problem
+from press.source.load import FRONT_MATTER, lint_settings, load_book, read_text
+from press.util.paths import as_shown
+from press.workspace import Workspace
 
 WORD_LIST = "words.txt"
 
@@ -33,31 +35,32 @@ class Report:
         return len(self.problems) - self.errors
 
 
-def lint_manuscript(manuscript: Path, styles: Path) -> Report:
+def lint_manuscript(manuscript: Path, styles: Path, ws: Workspace | None = None) -> Report:
     """Load, convert and enrich (M and G codes) and read the prose (P codes), all reported.
 
     When book.yaml or a file cannot be loaded, the later stages cannot run, but the prose
-    of every Markdown file that can be read is still checked.
+    of every Markdown file that can be read is still checked. Pandoc runs in the
+    workspace's lanes, for the prose and the build alike; nothing is written.
     """
-    from press.pipeline import prepare
-
+    ws = ws or Workspace(None)
     manuscript = Path(manuscript).resolve()
     problems: list[Problem] = []
     try:
-        book = load_book(manuscript)
+        book = load_book(manuscript, memos=ws.memos)
     except BuildError as error:
         problems += error.problems
         book = None
     sources, settings = book_sources(book, problems) if book else loose_sources(manuscript)
-    problems += prose.check_sources(sources, settings)
+    problems += prose.check_sources(sources, settings, ws.pandoc, ws.memos)
     if book is not None:
         try:
-            prepare(manuscript, styles, log=lambda *_: None)
+            pipeline.prepare(ws, manuscript, styles, log=lambda *_: None)
         except BuildError as error:
             problems += error.problems
     # Stable: findings on one line keep the order they were found in (left to right).
     ordered = sorted(dict.fromkeys(problems), key=lambda p: (str(p.path), p.line or 0, p.code))
-    return Report(tuple(ordered), len(sources), prose.has_dictionary(settings.language))
+    return Report(tuple(ordered), len(sources),
+                  prose.has_dictionary(settings.language, ws.memos))
 
 
 def format_problem(problem: Problem) -> str:

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import jinja2
 
-from press.source import convert
-
 from press import pipeline
 from press.problems import BuildError, Problem
+from press.workspace import Workspace
 
 # Editors' scratch files (vim swap and probe files, backups, atomic-save temporaries)
 # and hidden folders never trigger a rebuild.
@@ -107,14 +106,22 @@ class Outcome:
 
 
 class Rebuilder:
-    """Keeps the last good prepared book warm and rebuilds only what a change needs."""
+    """Keeps the last good prepared book warm and rebuilds only what a change needs.
 
-    def __init__(self, manuscript: Path, styles: Path, out: Path, formats, log=print):
+    Its Workspace (memos, Pandoc lanes, typesetting workers, the cache on disk, which
+    survives restarts of the loop) is its own unless one is given; close() ends it.
+    """
+
+    def __init__(self, manuscript: Path, styles: Path, out: Path, formats, log=print,
+                 workspace: Workspace | None = None):
         self.manuscript, self.styles, self.out = manuscript, styles, out
         self.formats, self.log = tuple(formats), log
         self.prepared: pipeline.Prepared | None = None
         pipeline.refuse_output_inside(manuscript, out)
-        convert.CACHE.folder = out / ".cache" / "pandoc"  # survives restarts of the loop
+        self.ws = workspace or Workspace(out, warm=True)
+
+    def close(self) -> None:
+        self.ws.close()
 
     def build(self, changed=None) -> Outcome:
         """Rebuild after a change (None: everything); never raises for a bad manuscript."""
@@ -122,13 +129,15 @@ class Rebuilder:
         reread, formats = (True, set(self.formats)) if changed is None else \
             affected(changed, self.styles, self.formats)
         outcome = Outcome()
-        runs, hits = convert.CACHE.runs, convert.CACHE.hits
+        cache = self.ws.pandoc.cache
+        runs, hits = cache.runs, cache.hits
         try:
             if reread or self.prepared is None:
                 self.prepared = None  # a failed read must not leave a stale book behind
-                self.prepared = pipeline.prepare(self.manuscript, self.styles, self.log)
-            for name in (f for f in self.formats if f in formats):
-                outcome.changed += self._write(name)
+                self.prepared = pipeline.prepare(self.ws, self.manuscript, self.styles, self.log)
+            wanted = [f for f in self.formats if f in formats]
+            targets, pages = pipeline.produce(self.ws, self.prepared, wanted, self.log)
+            outcome.changed = [t.name for t in targets if t.suffix in (".pdf", ".epub")] + pages
         except BuildError as error:
             outcome.problems = error.problems
         except jinja2.TemplateError as error:
@@ -140,19 +149,9 @@ class Rebuilder:
                                         "the traceback is in the terminal; the previous "
                                         "outputs were kept")]
         outcome.seconds = time.perf_counter() - started
-        outcome.pandoc_runs = convert.CACHE.runs - runs
-        outcome.pandoc_hits = convert.CACHE.hits - hits
+        outcome.pandoc_runs = cache.runs - runs
+        outcome.pandoc_hits = cache.hits - hits
         return outcome
-
-    def _write(self, name: str) -> list[str]:
-        p, out = self.prepared, self.out
-        if name == "html":
-            return pipeline.build_html(p, out, self.log)
-        if name == "pdf":
-            target, _ = pipeline.build_pdf(p, out, log=self.log)
-        else:  # the page list comes from the PDF just built, or the last layout still valid
-            target = pipeline.build_epub(p, out, log=self.log)
-        return [target.name]
 
 
 def template_problem(error: jinja2.TemplateError, styles: Path) -> Problem:
@@ -210,3 +209,5 @@ def watch(manuscript: Path, styles: Path, out: Path, formats=("pdf", "epub"), lo
         loop(rebuilder, watcher, stop_event, None, log, warn)
     except KeyboardInterrupt:
         log("stopped")
+    finally:
+        rebuilder.close()

@@ -191,3 +191,4 @@ def serve(manuscript: Path, styles: Path, out: Path, port: int = 8000, log=print
         log("stopped")
     finally:
         stop(server)
+        rebuilder.close()

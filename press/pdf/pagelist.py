@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from press.util.folio import folio
 
-IGNORED = {"\u2010", "\u00ad"}  # WeasyPrint's hyphenation mark; soft hyphens
+IGNORED = frozenset({"\u2010", "\u00ad"})  # WeasyPrint's hyphenation mark; soft hyphens
 
 
 def weight(text: str) -> int:
@@ -76,7 +76,7 @@ def page_starts(marks, body_start: int) -> list[PageStart]:
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
-FLOW = {"body", "section", "div", "header", "footer", "blockquote", "aside", "figure"}
+FLOW = frozenset({"body", "section", "div", "header", "footer", "blockquote", "aside", "figure"})
 
 
 @dataclass(frozen=True)

@@ -124,9 +124,9 @@ class Paginator:
                 atomic_write(self.shelf / f"{key}.pdf", part.data)
         for old in self.shelf.iterdir():
             if old.suffix in (".pdf", ".json") and old.stem not in self.parts \
-                    and old.name != "index.json":
+                    and old.name != "last.json":
                 old.unlink(missing_ok=True)
-        atomic_write(self.shelf / "index.json", json.dumps(
+        atomic_write(self.shelf / "last.json", json.dumps(
             {"lengths": self.lengths, "toc": self.toc}, sort_keys=True).encode("utf-8"))
 
     def shelved(self, key: str) -> Part | None:
@@ -146,7 +146,7 @@ class Paginator:
         if self.lengths or self.shelf is None:
             return
         try:
-            saved = json.loads((self.shelf / "index.json").read_text(encoding="utf-8"))
+            saved = json.loads((self.shelf / "last.json").read_text(encoding="utf-8"))
             self.lengths, self.toc = dict(saved["lengths"]), dict(saved["toc"])
         except (OSError, ValueError, KeyError, TypeError):
             pass

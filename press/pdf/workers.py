@@ -95,6 +95,7 @@ def serve(source, sink) -> None:
 
     from press.pdf import weasy as pdf
 
+    pdf.install_fixes()  # this process writes PDFs and nothing else
     fonts = FontConfiguration()
     sheets: dict = {}
     warm_up(fonts)
@@ -146,7 +147,10 @@ def typeset(job: Job, fonts, css, sink) -> Written:
     anchors = pdf.anchor_pages(part)
     send(sink, Laid(job.key, len(part.pages), anchors, pagelist.page_marks(part.pages),
                     warnings))
-    return Written(job.key, pdf.part_bytes(part, set(anchors), job.epoch))
+    # fontTools stamps subset fonts with SOURCE_DATE_EPOCH, or with 'now': the worker is a
+    # process of the build's own, and its clock is the book's date.
+    os.environ["SOURCE_DATE_EPOCH"] = str(job.epoch)
+    return Written(job.key, pdf.part_bytes(part, set(anchors)))
 
 
 def main() -> None:

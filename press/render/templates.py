@@ -4,17 +4,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 from jinja2 import meta
 
 from press import model
-from press.util.memo import Fingerprints, Memo, Unprintable
+from press.util.memo import Fingerprints, Memos, Unprintable
 
 
-@lru_cache(maxsize=4)
 def environment(styles: Path) -> jinja2.Environment:
     """One Jinja environment per styles folder; undefined names fail loudly."""
     return jinja2.Environment(
@@ -28,8 +26,8 @@ def environment(styles: Path) -> jinja2.Environment:
 
 
 def render(styles: Path, template: str, **context) -> str:
-    """Render one template from styles/templates with the given context."""
-    return environment(styles).get_template(template).render(**context)
+    """Render one template from styles/templates with the given context, once."""
+    return Renderer(styles).plain(template, **context)
 
 
 class Renderer:
@@ -41,28 +39,36 @@ class Renderer:
     context gives those names, compared by content (press.util.memo.Fingerprints). A chapter's
     page names its chapter and body, not the other chapters, so it is rendered again only
     when they change. A template whose file changed is read again (time stamp and size,
-    as Jinja itself decides). One Renderer serves one build.
+    as Jinja itself decides). One Renderer serves one build; what outlives the build (the
+    Jinja environment, the templates' names, the texts) is kept in memos.
     """
 
-    def __init__(self, styles: Path):
-        self.styles = styles
+    def __init__(self, styles: Path, memos: Memos | None = None):
+        self.styles, self.memos = styles, memos or Memos()
         self.prints: dict[frozenset, Fingerprints] = {}
+        self.env = self.memos("render.environments", 4).get(styles, lambda: environment(styles))
+
+    def plain(self, template: str, **context) -> str:
+        """The template rendered, nothing reused."""
+        return self.env.get_template(template).render(**context)
 
     def __call__(self, template: str, **context) -> str:
         key = self.key(template, **context)
         if key is None:
-            return render(self.styles, template, **context)
-        return RENDERED.get(key, lambda: render(self.styles, template, **context))
+            return self.plain(template, **context)
+        return self.memos("render.texts", 128, per_part=6).get(
+            key, lambda: self.plain(template, **context))
 
     def key(self, template: str, **context) -> bytes | None:
         """A digest of the template files and of what they see; None if it cannot tell.
 
         The same in every process for the same templates and values."""
-        found = uses(self.styles, template)
+        found = uses(self.env, self.styles, template, self.memos("render.trees", 64))
         if found is None:
             return None
         sources, names, reveal = found
-        prints = self.prints.get(reveal) or self.prints.setdefault(reveal, Fingerprints(reveal))
+        prints = self.prints.get(reveal) or self.prints.setdefault(
+            reveal, Fingerprints(reveal, self.memos.fingerprints))
         digest = hashlib.blake2b(sources, digest_size=20)
         try:
             for name in sorted(names & context.keys()):
@@ -73,21 +79,21 @@ class Renderer:
         return digest.digest()
 
 
-RENDERED = Memo(128, per_part=6)  # key -> text (the EPUB and the screen edition, each part)
-_TREES: dict = {}  # (styles, template) -> (file and stamp of each, what uses() returns)
 # Fields of the model that no template shows (metadata {"templates": False}).
 HIDDEN = frozenset(f.name for kind in vars(model).values() if dataclasses.is_dataclass(kind)
                    for f in dataclasses.fields(kind) if f.metadata.get("templates") is False)
 
 
-def uses(styles: Path, template: str):
+def uses(env: jinja2.Environment, styles: Path, template: str, trees):
     """A digest of the template's files (its own, those it extends and includes), the
     context names they use, and the hidden fields of the model they name after all
-    (press.model); None when a template is named only at render time."""
-    kept = _TREES.get((styles, template))
+    (press.model); None when a template is named only at render time.
+
+    trees keeps (styles, template) -> (file and stamp of each, what this returns).
+    """
+    kept = trees.peek((styles, template))
     if kept is not None and all(_stamp(f) == s for f, s in kept[0]):
         return kept[1]
-    env = environment(styles)
     stamps, digest, names, reveal = [], hashlib.blake2b(digest_size=20), set(), set()
     todo, done = [template], set()
     while todo:
@@ -109,7 +115,7 @@ def uses(styles: Path, template: str):
             return None
         todo += more
     found = digest.digest(), frozenset(names), frozenset(reveal)
-    _TREES[(styles, template)] = (tuple(stamps), found)
+    trees.put((styles, template), (tuple(stamps), found))
     return found
 
 

@@ -1,13 +1,12 @@
 """Stage 5c, the screen edition: one HTML page per part, rendered from styles/templates/html."""
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from press.render.links import files_by_id, retarget_kept
-from press.util.memo import Memo
-from press.render.templates import Renderer, render
+from press.render.templates import Renderer
+from press.util.memo import Memo, Memos
 from press.util.write import atomic_write, file_stamp
 
 # Page names the edition gives its own furniture; a part with the same slug steps aside.
@@ -27,10 +26,11 @@ def page_of(part) -> str:
     return f"{part.slug}-{part.kind}.html" if part.slug in FURNITURE else f"{part.slug}.html"
 
 
-def page_files(chapters, glossary) -> dict[str, str]:
+def page_files(chapters, glossary, memos: Memos) -> dict[str, str]:
     """Which page holds each id of the book, so book-wide '#id' links can cross pages."""
     return files_by_id(chapters, glossary, {"title-page": "index.html", "toc": "index.html",
-                                            "copyright": "index.html"}, page_of, "glossary.html")
+                                            "copyright": "index.html"}, page_of, "glossary.html",
+                       memos)
 
 
 def reading_order(chapters, glossary) -> list[dict]:
@@ -55,71 +55,64 @@ def neighbours(order: list[dict], href: str) -> dict:
             else None}
 
 
-def pages(ctx: dict, chapters, glossary, styles: Path) -> list[Page]:
+def pages(ctx: dict, chapters, glossary, renderer: Renderer) -> list[Page]:
     """Render the front page, one page per part and the glossary page.
 
     A page whose template and values are those of an earlier build is not rendered
     again (press.render.templates.Renderer): after one chapter is edited, that chapter's page and
     the pages that show what changed (the contents, the glossary) are.
     """
-    files = page_files(chapters, glossary)
+    memos = renderer.memos
+    files = page_files(chapters, glossary, memos)
     order = reading_order(chapters, glossary)
-    renderer = Renderer(styles)
+    encoded = memos("site.encoded", 64, per_part=3)  # a page's text -> its bytes
 
     def page(template, href, **extra):
         text = renderer(f"html/{template}", **ctx, files=files, page=href,
                       nav=neighbours(order, href), **extra)
-        return Page(href, ENCODED.get(text, lambda: text.encode("utf-8")))
+        return Page(href, encoded.get(text, lambda: text.encode("utf-8")))
 
     out = [page("index.html.j2", "index.html", order=order)]
     for chapter in chapters:
         out.append(page("part.html.j2", page_of(chapter.part), chapter=chapter,
-                        body=retarget_kept(chapter.html, files)))
+                        body=retarget_kept(chapter.html, files, memos)))
     if glossary:
         out.append(page("glossary.html.j2", "glossary.html"))
     return out
 
 
-def assets(faces, images, styles: Path) -> list[Page]:
+def assets(faces, images, renderer: Renderer) -> list[Page]:
     """Style sheets, the full font files (a preview need not subset) and the book's images."""
-    out = [Page("css/fonts.css", render(styles, "html/fonts.css.j2", fonts=faces).encode()),
+    styles = renderer.styles
+    fonts = renderer.memos("site.fonts", 32)  # (font file, time stamp and size) -> bytes
+    out = [Page("css/fonts.css", renderer.plain("html/fonts.css.j2", fonts=faces).encode()),
            Page("css/screen.css", (styles / "css" / "screen.css").read_bytes())]
-    out += [Page(f"fonts/{face.name}", read(face.path)) for face in faces]
+    out += [Page(f"fonts/{face.name}", read(face.path, fonts)) for face in faces]
     out += [Page(image.name, image.source.read_bytes())
             for image in sorted(set(images), key=lambda i: i.name)]
     return out
 
 
-def read(path: Path) -> bytes:
+def read(path: Path, fonts: Memo) -> bytes:
     """A font file's bytes, read again only when its time stamp or size changed."""
-    return FONTS.get((path, file_stamp(path)), path.read_bytes)
+    return fonts.get((path, file_stamp(path)), path.read_bytes)
 
 
-# Kept from earlier builds in this process (see press/memo.py).
-ENCODED = Memo(64, per_part=3)  # a page's text -> its bytes
-FONTS = Memo(limit=32)  # (font file, time stamp and size) -> bytes
-# What this process last wrote to (or found in) each file, and the file's time stamp,
-# size and inode then; the oldest are forgotten first.
-WRITTEN: OrderedDict[Path, tuple[tuple, bytes]] = OrderedDict()
-
-
-def put(site: Path, page: Page) -> bool:
+def put(site: Path, page: Page, written: Memo) -> bool:
     """Write a page only when its bytes differ, so unchanged pages keep their time stamps.
 
-    A file this process wrote, unchanged on disk since (time stamp and size), is known
-    without reading it again.
+    written keeps what this process last wrote to (or found in) each file, and the file's
+    time stamp, size and inode then: a file unchanged on disk since is known without
+    reading it again.
     """
     target = site / page.href
-    written = WRITTEN.get(target)
-    if written is not None and written[1] == page.data and written[0] == file_stamp(target):
+    last = written.peek(target)
+    if last is not None and last[1] == page.data and last[0] == file_stamp(target):
         return False
     same = target.is_file() and target.read_bytes() == page.data
     if not same:
         atomic_write(target, page.data)
-    WRITTEN[target] = (file_stamp(target), page.data)
-    WRITTEN.move_to_end(target)
-    while len(WRITTEN) > 4096:
-        WRITTEN.popitem(last=False)
+    written.put(target, (file_stamp(target), page.data))
     return not same
 
 

@@ -10,6 +10,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pypandoc
@@ -46,9 +47,6 @@ for header in io.lines() do
   io.stdout:flush()
 end
 """
-# One lane a core: while one lane's Python trims a tree, the other lanes' Pandoc works; a
-# lane more would only add a heap to fill (measured on 2 cores: 2 lanes beat 3).
-LANES = usable_cores()
 # The rules that decide the HTML besides Pandoc: the source of the module that runs.
 RULES_DIGEST = hashlib.sha256(Path(sourcepos.__file__).read_bytes()).hexdigest()
 # press.source.sourcepos puts <!--pos L:C-L:C--> before each link, image and raw HTML piece, and
@@ -84,9 +82,9 @@ class ConversionCache:
         self.runs = 0  # Pandoc processes actually started
         self.lock = threading.Lock()
 
-    def key(self, markdown: str) -> str:
+    def key(self, markdown: str, job: str = "html") -> str:
         parts = [markdown, pypandoc.get_pandoc_version(), RULES_DIGEST,
-                 str(sourcepos.VERSION), FORMAT, DRIVER]
+                 str(sourcepos.VERSION), FORMAT, DRIVER] + ([job] if job != "html" else [])
         return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
     def get(self, key: str) -> str | None:
@@ -123,50 +121,85 @@ class ConversionCache:
             self.memory.popitem(last=False)
 
 
-CACHE = ConversionCache()
+@dataclass(frozen=True)
+class Converted:
+    """A book's parts as HTML fragments, and its glossary's definitions in one fragment."""
+
+    parts: dict[str, str]  # part slug -> fragment
+    definitions: str  # "" when the book has no glossary
 
 
-def markdown_to_html(markdown: str, where: str = "<text>") -> str:
-    """Markdown text to an HTML fragment with data-pos on blocks, converted once per text."""
-    return convert_texts([(markdown, where)])[0]
+class Pandoc:
+    """The one Pandoc runner, for the build and for lint: a few lanes of long-lived Pandoc
+    processes, and the cache of what they made (kept by whoever keeps the runner)."""
+
+    def __init__(self, cache: ConversionCache | None = None, lanes: int | None = None):
+        self.cache = cache or ConversionCache()
+        # One lane a core: while one lane's Python trims a tree, the other lanes' Pandoc
+        # works; a lane more would only add a heap to fill (on 2 cores: 2 lanes beat 3).
+        self.lanes = lanes or usable_cores()
+        self.gc_paused = GcPause()
+
+    def texts(self, texts: list[tuple[str, str]], job: str = "html") -> list[str]:
+        """HTML fragments of (Markdown, file) pairs (job "html"), or Pandoc's own JSON tree
+        of each (job "read", for lint): from the cache, or converted together."""
+        cache = self.cache
+        keys = [cache.key(markdown, job) for markdown, _ in texts]
+        found = {key: cache.get(key) for key in dict.fromkeys(keys)}
+        missing = {key: text for key, text in zip(keys, texts) if found[key] is None}
+        if missing:
+            made = run_pandoc(list(missing.values()), self.lanes, job, self.gc_paused)
+            for key, fragment in zip(missing, made):
+                if not isinstance(fragment, Problem):
+                    cache.put(key, fragment)
+                found[key] = fragment
+        failed = [f for f in found.values() if isinstance(f, Problem)]
+        if failed:  # every failure at once; what did convert is kept for the next try
+            raise BuildError(failed)
+        return [found[key] for key in keys]
+
+    def book(self, book: Book) -> Converted:
+        """Every part and the glossary definitions in one batch, so that no Pandoc lane
+        waits for another."""
+        texts = part_texts(book) + definition_texts(book)
+        fragments = self.texts(texts)
+        parts = dict(zip((p.slug for p in book.parts), fragments))
+        return Converted(parts, fragments[-1] if book.glossary else "")
 
 
-def convert_texts(texts: list[tuple[str, str]]) -> list[str]:
-    """HTML fragments of (Markdown, file) pairs: from the cache, or converted together."""
-    keys = [CACHE.key(markdown) for markdown, _ in texts]
-    found = {key: CACHE.get(key) for key in dict.fromkeys(keys)}
-    missing = {key: text for key, text in zip(keys, texts) if found[key] is None}
-    if missing:
-        for key, fragment in zip(missing, run_pandoc(list(missing.values()))):
-            CACHE.put(key, fragment)
-            found[key] = fragment
-    return [found[key] for key in keys]
+def markdown_to_html(markdown: str, where: str = "<text>", pandoc: Pandoc | None = None) -> str:
+    """Markdown text to an HTML fragment with data-pos on blocks."""
+    return (pandoc or Pandoc()).texts([(markdown, where)])[0]
 
 
-def run_pandoc(texts: list[tuple[str, str]]) -> list[str]:
-    """Convert texts in a few Pandoc lanes side by side, biggest first; every failure
-    is reported at once, each naming its file (M027)."""
+def convert_texts(texts: list[tuple[str, str]], pandoc: Pandoc | None = None) -> list[str]:
+    """HTML fragments of (Markdown, file) pairs (see Pandoc.texts)."""
+    return (pandoc or Pandoc()).texts(texts)
+
+
+def run_pandoc(texts: list[tuple[str, str]], lanes: int = 1,
+               job: str = "html", gc_paused: GcPause | None = None) -> list[str | Problem]:
+    """Convert texts in a few Pandoc lanes side by side, biggest first; a text Pandoc
+    cannot read gives a Problem naming its file (M027) in its place."""
     waiting = sorted(range(len(texts)), key=lambda i: len(texts[i][0]))
     results: dict[int, str | Problem] = {}
     lock = threading.Lock()
     command = lane_command()
 
     def lane() -> None:
-        with PandocLane(command) as pandoc:
+        with PandocLane(command, gc_paused or GcPause()) as pandoc:
             while True:
                 with lock:
                     if not waiting:
                         return
                     i = waiting.pop()
-                results[i] = pandoc.convert(*texts[i])
+                results[i] = pandoc.convert(*texts[i]) if job == "html" else \
+                    pandoc.read(*texts[i])
 
-    lanes = min(LANES, len(texts))
+    lanes = min(lanes, len(texts))
     with ThreadPoolExecutor(max_workers=max(lanes, 1)) as pool:
         for running in [pool.submit(lane) for _ in range(lanes)]:
             running.result()
-    failed = [r for r in results.values() if isinstance(r, Problem)]
-    if failed:
-        raise BuildError(failed)
     return [results[i] for i in range(len(texts))]
 
 
@@ -178,15 +211,15 @@ def lane_command() -> list[str]:
 # Pandoc's binary asks its Haskell runtime for a 64 MB heap to start with (-H64m), which
 # a lane soon doubles; a smaller one keeps two lanes at about 150 MB instead of 250 MB,
 # at the same speed (measured on the synthetic 264-page book).
-RTS = ["+RTS", "-H8m", "-RTS"]
+RTS = ("+RTS", "-H8m", "-RTS")
 
 
 class PandocLane:
     """One Pandoc process converting text after text: Markdown to JSON, trimmed here,
     JSON to HTML. It is started on first use, and again after a crash."""
 
-    def __init__(self, command: list[str]):
-        self.command = command
+    def __init__(self, command: list[str], gc_paused: GcPause | None = None):
+        self.command, self.gc_paused = command, gc_paused or GcPause()
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> PandocLane:
@@ -203,10 +236,18 @@ class PandocLane:
     def convert(self, markdown: str, where: str) -> str | Problem:
         try:
             tree = self.ask(b"read", as_pandoc_reads(markdown).encode("utf-8"))
-            with gc_paused():
+            with self.gc_paused():
                 prepared = json.dumps(sourcepos.prepare(json.loads(tree)), ensure_ascii=False,
                                       separators=(",", ":")).encode("utf-8")
             return self.ask(b"write", prepared).decode("utf-8", errors="replace")
+        except PandocError as exc:
+            return Problem(where, None, "M027", f"Pandoc failed: {exc}",
+                           "check the Markdown near the reported position")
+
+    def read(self, markdown: str, where: str) -> str | Problem:
+        """Pandoc's JSON tree of the text, untrimmed (what lint reads)."""
+        try:
+            return self.ask(b"read", as_pandoc_reads(markdown).encode("utf-8")).decode("utf-8")
         except PandocError as exc:
             return Problem(where, None, "M027", f"Pandoc failed: {exc}",
                            "check the Markdown near the reported position")
@@ -245,39 +286,32 @@ def as_pandoc_reads(markdown: str) -> str:
     return "".join(line.expandtabs(4) + "\n" for line in lines) + "\n"
 
 
-# Parsing a part's AST makes hundreds of thousands of lists and dicts, none in a cycle:
-# the cyclic garbage collector would walk the growing heap again and again (most of the
-# time json.loads takes), for nothing. So it is paused while any thread parses or walks
-# an AST, and put back as it was when the last one is done.
-_gc_lock = threading.Lock()
-_gc_users = 0
-_gc_was_enabled = False
+class GcPause:
+    """Parsing a part's AST makes hundreds of thousands of lists and dicts, none in a
+    cycle: the cyclic garbage collector would walk the growing heap again and again (most
+    of the time json.loads takes), for nothing. So it is paused while any of the runner's
+    lanes parses or walks an AST, and put back as it was when the last one is done. This
+    is the one process-wide setting the pipeline makes, for milliseconds at a time."""
 
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.users = 0
+        self.was_enabled = False
 
-@contextmanager
-def gc_paused():
-    global _gc_users, _gc_was_enabled
-    with _gc_lock:
-        if _gc_users == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_users += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_users -= 1
-            if _gc_users == 0 and _gc_was_enabled:
-                gc.enable()
-
-
-def convert_all(book: Book) -> tuple[dict[str, str], dict[str, str]]:
-    """Every part and the glossary definitions in one batch, so that no Pandoc lane waits
-    for another: (slug -> HTML fragment, {"__all__": the definitions' HTML} or {})."""
-    texts = part_texts(book) + definition_texts(book)
-    fragments = convert_texts(texts)
-    parts = dict(zip((p.slug for p in book.parts), fragments))
-    return parts, ({"__all__": fragments[-1]} if book.glossary else {})
+    @contextmanager
+    def __call__(self):
+        with self.lock:
+            if self.users == 0:
+                self.was_enabled = gc.isenabled()
+                gc.disable()
+            self.users += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.users -= 1
+                if self.users == 0 and self.was_enabled:
+                    gc.enable()
 
 
 def part_texts(book: Book) -> list[tuple[str, str]]:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from press.problems import BuildError, Problem
-from press.util.memo import Memo
+from press.problems import BuildError, Problem, raise_if_any
+from press.source.load import check_keys, key_lines, parse_yaml, read_text
+from press.util.memo import Memos
+from press.util.paths import as_shown
 
 
 @dataclass(frozen=True)
@@ -24,64 +26,120 @@ class FontFace:
         return self.path.name
 
 
-# fonts.yaml as read by earlier builds in this process, by its text (never changed after).
-SPECS = Memo(limit=4)
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+FAMILY_KEYS = {"family": str, "package": str, "faces": list}
+FACE_KEYS = {"file": str, "weight": int, "style": str}
+STYLES = ("normal", "italic")
 
 
-def load_faces(styles: Path) -> tuple[FontFace, ...]:
-    """Read styles/fonts.yaml and find each face inside its installed package."""
+def load_faces(styles: Path, memos: Memos | None = None) -> tuple[FontFace, ...]:
+    """Read and validate styles/fonts.yaml and find each face inside its installed package;
+    every problem at once, with its line."""
     spec = styles / "fonts.yaml"
+    shown = as_shown(spec, styles.parent)
+    problems: list[Problem] = []
+    text = read_text(spec, shown, problems)
+    raise_if_any(problems)
+    families = (memos or Memos())("fonts.specs", 4).get(text, lambda: read_spec(text, shown))
+    raise_if_any(list(families[1]))
     faces = []
-    text = spec.read_text(encoding="utf-8")
-    for family in SPECS.get(text, lambda: yaml.load(text, Loader=LOADER)):
+    for family, line, family_faces in families[0]:
         try:
             base = resources.files(family["package"])
         except ModuleNotFoundError:
-            raise BuildError([Problem(spec, None, "F001",
-                                      f"font package '{family['package']}' is not installed",
-                                      "run: python -m pip install -e '.[dev]'")]) from None
-        for face in family["faces"]:
+            problems.append(Problem(shown, line, "F001",
+                                    f"font package '{family['package']}' is not installed",
+                                    "run: python -m pip install -e '.[dev]'"))
+            continue
+        for face, face_line in family_faces:
             path = Path(str(base / face["file"]))
             if not path.is_file():
-                raise BuildError([Problem(spec, None, "F002", f"font file missing: {path}",
-                                          "reinstall the font package")])
-            faces.append(FontFace(family["family"], int(face["weight"]), face["style"], path))
+                problems.append(Problem(shown, face_line, "F002", f"font file missing: {path}",
+                                        "reinstall the font package, or correct 'file:'"))
+                continue
+            faces.append(FontFace(family["family"], face["weight"], face["style"], path))
+    raise_if_any(problems)
     return tuple(faces)
 
 
-def subset_font(face: FontFace, text: str, cache: Path | None = None) -> bytes:
+def read_spec(text: str, shown: Path):
+    """fonts.yaml as (family, line, ((face, line), ...)) for each family, and its problems."""
+    problems: list[Problem] = []
+    data, node = parse_yaml(text, shown, problems)
+    if data is None and not problems:
+        problems.append(Problem(shown, 1, "F004", "fonts.yaml lists no font family",
+                                "list each family with its package and faces"))
+    if problems:
+        return (), tuple(problems)
+    if not isinstance(data, list):
+        return (), (Problem(shown, 1, "F004", "fonts.yaml must be a list of font families",
+                            "start each family with '- family: ...'"),)
+    families = []
+    for item, item_node in zip(data, node.value):
+        line = item_node.start_mark.line + 1
+        if not isinstance(item, dict):
+            problems.append(Problem(shown, line, "F004", "a font family must be a mapping",
+                                    "write '- family: ...' with 'package:' and 'faces:'"))
+            continue
+        check_keys(item, FAMILY_KEYS, tuple(FAMILY_KEYS), shown, key_lines(item_node), line,
+                   problems)
+        faces = [(face, face_node.start_mark.line + 1) for face, face_node in
+                 zip(item.get("faces") or [], _items(item_node, "faces"))]
+        for face, face_line in faces:
+            _check_face(face, face_line, shown, problems)
+        families.append((item, line, faces))
+    if problems:
+        return (), tuple(problems)
+    return tuple((item, line, tuple(faces)) for item, line, faces in families), ()
+
+
+def _items(node, key: str) -> list:
+    """The YAML nodes of the items of a list under key (to give each its line)."""
+    for k, v in node.value:
+        if k.value == key and isinstance(v, yaml.SequenceNode):
+            return v.value
+    return []
+
+
+def _check_face(face, line: int, shown: Path, problems: list[Problem]) -> None:
+    if not isinstance(face, dict):
+        problems.append(Problem(shown, line, "F004", "a face must be a mapping",
+                                "write '{file: ..., weight: 400, style: normal}'"))
+        return
+    check_keys(face, FACE_KEYS, tuple(FACE_KEYS), shown, {}, line, problems)
+    if isinstance(face.get("weight"), int) and not 100 <= face["weight"] <= 900:
+        problems.append(Problem(shown, line, "F004", f"weight {face['weight']} is not 100-900",
+                                "use a CSS weight: 400 regular, 700 bold"))
+    if isinstance(face.get("style"), str) and face["style"] not in STYLES:
+        problems.append(Problem(shown, line, "F004", f"style '{face['style']}' is not known",
+                                "use 'normal' or 'italic'"))
+
+
+def subset_font(face: FontFace, text: str, cache: Path | None = None,
+                memos: Memos | None = None) -> bytes:
     """Keep only the glyphs the book needs (plus ASCII); reuse an earlier identical subset
-    (from this process, or from the cache folder)."""
+    (from this process, or from the cache folder, as <sha256 of font and text>.ttf)."""
+    memos = memos or Memos()
     chars = "".join(sorted(set(text) | set(map(chr, range(32, 127)))))
-    key = _font_digest(face.path).copy()
+    key = _font_digest(face.path, memos).copy()
     key.update(chars.encode("utf-8", "surrogatepass"))
-    name = f"{face.path.stem}-{key.hexdigest()[:16]}.ttf"
+    name = f"{key.hexdigest()}.ttf"
     cached = cache / name if cache else None
 
     def make() -> bytes:
         return cached.read_bytes() if cached and cached.is_file() else _subset(face, chars)
 
-    data = SUBSETS.get(name, make)
+    data = memos("fonts.subsets", 32).get(name, make)
     if cached and not cached.is_file():
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_bytes(data)
     return data
 
 
-# Subsets made or read by earlier builds in this process, by file name (font and digest).
-SUBSETS = Memo(limit=32)
-_DIGESTS: dict = {}  # font path -> ((mtime, size), sha256 of its bytes so far)
-
-
-def _font_digest(path: Path):
+def _font_digest(path: Path, memos: Memos):
     """A sha256 fed with the font file's bytes, read again only when the file changed."""
     stat = path.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    kept = _DIGESTS.get(path)
-    if kept is None or kept[0] != stamp:
-        kept = _DIGESTS[path] = (stamp, hashlib.sha256(path.read_bytes()))
-    return kept[1]
+    return memos("fonts.digests", 32).get((path, stat.st_mtime_ns, stat.st_size),
+                                          lambda: hashlib.sha256(path.read_bytes()))
 
 
 def _subset(face: FontFace, chars: str) -> bytes:

@@ -9,10 +9,10 @@ from pathlib import Path
 import yaml
 
 from press.problems import Problem, raise_if_any
-from press.util.memo import Memo
+from press.util.memo import Memos
 from press.util.paths import as_shown
-from press.model import (QUOTE_STYLES, RULES, Book, GlossaryEntry, LintSettings, Metadata,
-                         Original, Part)
+from press.model import QUOTE_STYLES, Book, GlossaryEntry, LintSettings, Metadata, Original, Part
+from press.problems import PROSE_RULES as RULES
 
 BOOK_KEYS = {
     "title": str, "creator": str, "language": str, "identifier": str, "date": str,
@@ -166,8 +166,13 @@ def check_keys(data: dict, schema: dict, required, shown: Path, lines: dict, lin
                                     f"add '{key}:' to {shown.name}"))
 
 
-def load_book(manuscript: Path, project: Path | None = None) -> Book:
-    """Read and validate the whole manuscript; raise BuildError listing every problem."""
+def load_book(manuscript: Path, project: Path | None = None, memos: Memos | None = None) -> Book:
+    """Read and validate the whole manuscript; raise BuildError listing every problem.
+
+    memos: what a warm process keeps (a part's front matter is parsed again only when its
+    text changed); without it nothing is kept.
+    """
+    memos = memos or Memos()
     manuscript = manuscript.resolve()
     project = (project or manuscript.parent).resolve()
     problems: list[Problem] = []
@@ -190,8 +195,8 @@ def load_book(manuscript: Path, project: Path | None = None) -> Book:
     meta = _metadata(data, shown, lines, problems)
     lint = lint_settings(data.get("lint") or {}, _value_node(node, "lint"), shown, problems)
     real: dict[Path, Path] = {}  # each listed file's resolved path, resolved once
-    parts = _parts(data, manuscript, project, shown, lines, problems, real)
-    glossary, gpath = _glossary(manuscript, project, problems)
+    parts = _parts(data, manuscript, project, shown, lines, problems, real, memos)
+    glossary, gpath = _glossary(manuscript, project, problems, memos)
     _unlisted_files(manuscript, data, project, problems, real)
     raise_if_any(problems)
     back = [str(x) for x in data.get("back", ["glossary"])]
@@ -274,7 +279,7 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
         trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")))
 
 
-def _parts(data, manuscript, project, shown, lines, problems, real) -> list[Part]:
+def _parts(data, manuscript, project, shown, lines, problems, real, memos) -> list[Part]:
     parts: list[Part] = []
     paths: set[Path] = set()
     slugs: set[str] = set()
@@ -306,7 +311,7 @@ def _parts(data, manuscript, project, shown, lines, problems, real) -> list[Part
                 continue
             number += kind == "chapter"
             part = _read_part(path, shown_path, kind, number if kind == "chapter" else None,
-                              problems)
+                              problems, memos)
             if part:
                 parts.append(part)
                 paths.add(part.path)
@@ -318,20 +323,17 @@ def _part_slug(path: Path) -> str:
     return slugify(re.sub(r"^\d+[-_]", "", path.stem))
 
 
-def _read_part(path: Path, shown: Path, kind: str, number, problems) -> Part | None:
+def _read_part(path: Path, shown: Path, kind: str, number, problems, memos) -> Part | None:
     """Read one Markdown file; its front matter is read again only when the text changed."""
     text = read_text(path, shown, problems)
     if text is None:
         return None
-    part, found = PARTS.get((path, shown, kind, number, text),
+    # The same Part object while its file, place, kind and text are unchanged (later
+    # stages key their own results on it).
+    part, found = memos("load.parts", 64, per_part=2).get((path, shown, kind, number, text),
                             lambda: _parse_part(path, shown, kind, number, text))
     problems += found
     return part
-
-
-# Parts read by earlier builds in this process: the same Part object while its file, place
-# and kind are unchanged (later stages key their own results on it).
-PARTS = Memo(64, per_part=2)
 
 
 def _parse_part(path: Path, shown: Path, kind: str, number, text: str):
@@ -373,7 +375,7 @@ def _part_of_text(path: Path, shown: Path, kind: str, number, text: str, problem
     return Part(kind, shown, slug, title, short, blanked, number)
 
 
-def _glossary(manuscript: Path, project: Path, problems):
+def _glossary(manuscript: Path, project: Path, problems, memos):
     path = manuscript / "glossary.yaml"
     if not path.exists() and not path.is_symlink():
         return [], None
@@ -384,13 +386,10 @@ def _glossary(manuscript: Path, project: Path, problems):
     text = read_text(path, shown, problems)
     if text is None:
         return [], shown
-    entries, found = GLOSSARIES.get((shown, text), lambda: _glossary_of_text(text, shown))
+    entries, found = memos("load.glossary", 8).get((shown, text),
+                                                   lambda: _glossary_of_text(text, shown))
     problems += found
     return list(entries), shown
-
-
-# The glossary read by earlier builds in this process, by its text.
-GLOSSARIES = Memo(limit=8)
 
 
 def _glossary_of_text(text: str, shown: Path):

@@ -10,35 +10,35 @@ anything broken or active stops the build before layout.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable
 
 import tinycss2
 
-from press.source.convert import END_MARKER, MARKER, definitions_source, pos_line
-from press.problems import Problem, raise_if_any
 from press.model import Book, Part
+from press.problems import Problem, raise_if_any
+from press.source.convert import END_MARKER, MARKER, Converted, definitions_source, pos_line
+from press.util.memo import Memos
 
 # Elements that never have a closing tag, and those whose closing tag HTML lets you omit.
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-        "param", "source", "track", "wbr", "keygen", "frame"}
-OPTIONAL_END = {"p", "li", "dt", "dd", "rt", "rp", "optgroup", "option", "colgroup",
-                "thead", "tbody", "tfoot", "tr", "td", "th"}
+VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+        "param", "source", "track", "wbr", "keygen", "frame"})
+OPTIONAL_END = frozenset({"p", "li", "dt", "dd", "rt", "rp", "optgroup", "option", "colgroup",
+                "thead", "tbody", "tfoot", "tr", "td", "th"})
 # What a book may not contain, with the reason given to the author.
-ACTIVE = {"script", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet",
-          "portal", "audio", "video", "source", "track"}
-DOCUMENT_LEVEL = {"link", "meta", "base", "style"}
-FORMS = {"form", "input", "button", "select", "textarea"}
-URL_ATTRIBUTES = {"href", "xlink:href", "src", "action", "formaction", "data", "poster",
-                  "background", "cite", "longdesc", "srcset", "lowsrc", "dynsrc", "ping"}
+ACTIVE = frozenset({"script", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet",
+          "portal", "audio", "video", "source", "track"})
+DOCUMENT_LEVEL = frozenset({"link", "meta", "base", "style"})
+FORMS = frozenset({"form", "input", "button", "select", "textarea"})
+URL_ATTRIBUTES = frozenset({"href", "xlink:href", "src", "action", "formaction", "data", "poster",
+                  "background", "cite", "longdesc", "srcset", "lowsrc", "dynsrc", "ping"})
 SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:")
 # Attributes that make a renderer fetch a file, whatever element carries them.
-FETCHING = {"srcset", "background", "poster", "lowsrc", "dynsrc"}
-CSS_FETCHING = {"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade",
-                "element"}
-VISIBLE = {"img", "svg", "math"}
+FETCHING = frozenset({"srcset", "background", "poster", "lowsrc", "dynsrc"})
+CSS_FETCHING = frozenset({"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade",
+                "element"})
+VISIBLE = frozenset({"img", "svg", "math"})
 
 # A raw HTML piece as press.source.sourcepos brackets it, and the complete markup it may hold.
 # (Links and images have a start marker only, so a piece never runs past another marker.)
@@ -55,8 +55,7 @@ MARKUP = re.compile(r"""
 LineMap = Callable[[int], int]
 
 
-def screen_book(book: Book, fragments: dict[str, str],
-                definitions: dict[str, str]) -> list[Problem]:
+def vet_book(book: Book, converted: Converted, memos: Memos | None = None) -> list[Problem]:
     """Check every part and the glossary's definitions; return what was found.
 
     Broken structure (M022, M023) stops the build at once: the parser downstream would
@@ -64,33 +63,36 @@ def screen_book(book: Book, fragments: dict[str, str],
     Refused content is only reported: it is never laid out, and the other checks can
     still report everything else in the same run.
     """
+    memos = memos or Memos()
     problems: list[Problem] = []
     for part in book.parts:
-        found, visible = screen_part(fragments[part.slug], part.path)
+        found, visible = memos("vet.parts", 64, per_part=2).get(
+            (converted.parts[part.slug], part.path),
+            lambda: vet_part(converted.parts[part.slug], part.path))
         problems += found
         if not visible and not found:
             problems.append(Problem(part.path, _first_text_line(part), "M011",
                                     "the file has no text, only markup or comments",
                                     "write the text, or remove the file from book.yaml"))
-    if book.glossary and "__all__" in definitions:
+    if book.glossary and converted.definitions:
         _, origins = definitions_source(book)
-        problems += screen_definitions(definitions["__all__"], book.glossary_path, origins)
+        problems += memos("vet.definitions", 8).get(
+            (converted.definitions, book.glossary_path, origins),
+            lambda: vet_definitions(converted.definitions, book.glossary_path, origins))
     if any(p.code in ("M022", "M023") for p in problems):
         raise_if_any(problems)
     return problems
 
 
-@lru_cache(maxsize=512)
-def screen_part(fragment: str, path) -> tuple[tuple[Problem, ...], bool]:
-    """screen() for a part, remembered: a warm rebuild reads only the parts that changed."""
+def vet_part(fragment: str, path) -> tuple[tuple[Problem, ...], bool]:
+    """screen() for a part (kept by the build: a warm rebuild reads only the parts that
+    changed)."""
     found, visible = screen(fragment, path)
     return tuple(found), visible
 
 
-@lru_cache(maxsize=8)
-def screen_definitions(fragment: str, path, origins: tuple[int, ...]) -> tuple[Problem, ...]:
-    """screen() for the glossary's definitions, their lines mapped back to glossary.yaml;
-    remembered like screen_part."""
+def vet_definitions(fragment: str, path, origins: tuple[int, ...]) -> tuple[Problem, ...]:
+    """screen() for the glossary's definitions, their lines mapped back to glossary.yaml."""
     return tuple(screen(fragment, path, lambda n: origins[max(1, min(n, len(origins))) - 1])[0])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from lxml import html
 
 from press.pipeline import layout_print, prepare
+from press.workspace import Workspace
 
 # Average silent reading speed of adults for English non-fiction (Brysbaert 2019, 238 wpm).
 WORDS_PER_MINUTE = 238
@@ -58,10 +59,10 @@ def count_words(fragment: str) -> int:
     return len(WORD.findall(root.text_content()))
 
 
-def book_stats(manuscript: Path, styles: Path) -> Stats:
+def book_stats(ws: Workspace, manuscript: Path, styles: Path) -> Stats:
     """Lay the print edition out as `invoke pdf` does and measure each part on it."""
-    prepared = prepare(manuscript, styles, log=lambda *_: None)
-    printed = layout_print(prepared)
+    prepared = prepare(ws, manuscript, styles, log=lambda *_: None)
+    printed = layout_print(ws, prepared)
     anchors = printed.anchors
     spans = [("Title pages and contents", 0, 0)]
     spans += [(c.part.title, count_words(c.html), anchors[c.part.slug])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import weakref
 from collections import OrderedDict
 from pathlib import PurePath
 
@@ -21,21 +20,16 @@ class Memo:
     base + per_part for each part, room for this build's results and the last ones.
     """
 
-    _all: weakref.WeakSet = weakref.WeakSet()
-
     def __init__(self, limit: int = 256, per_part: int = 0):
         self.base, self.per_part, self.limit = limit, per_part, limit
         self.kept: OrderedDict = OrderedDict()
         self.hits = self.misses = 0
-        Memo._all.add(self)
 
-    @classmethod
-    def fit(cls, parts: int) -> None:
-        """Size every memo to a book of this many parts (the largest seen lately)."""
-        for memo in list(cls._all):
-            memo.limit = memo.base + memo.per_part * parts
-            while len(memo.kept) > memo.limit:
-                memo.kept.popitem(last=False)
+    def fit(self, parts: int) -> None:
+        """Size this memo to a book of this many parts."""
+        self.limit = self.base + self.per_part * parts
+        while len(self.kept) > self.limit:
+            self.kept.popitem(last=False)
 
     def get(self, key, make):
         """The result kept for key, or make() kept as it."""
@@ -51,8 +45,63 @@ class Memo:
             self.kept.move_to_end(key)
         return found
 
+    def peek(self, key, default=None):
+        """The result kept for key, without counting or reordering."""
+        return self.kept.get(key, default)
+
+    def put(self, key, value) -> None:
+        """Keep value for key, replacing what was kept."""
+        self.kept[key] = value
+        self.kept.move_to_end(key)
+        while len(self.kept) > self.limit:
+            self.kept.popitem(last=False)
+
     def clear(self) -> None:
         self.kept.clear()
+
+
+class Memos:
+    """The memo partitions of one warm process, by name ("stage.what").
+
+    Whoever keeps a process warm (a build, the live loop, the benchmark's edit loop) makes
+    one and hands it to the stages; a stage asks for its partitions by name and gets the
+    same one on every build. A new Memos keeps nothing: a one-off call remembers nothing.
+    """
+
+    def __init__(self):
+        self._memos: dict[str, Memo] = {}
+        self.parts = 0
+        self.fingerprints = FingerprintStore()
+
+    def __call__(self, name: str, limit: int = 256, per_part: int = 0) -> Memo:
+        memo = self._memos.get(name)
+        if memo is None:
+            memo = self._memos[name] = Memo(limit, per_part)
+            memo.fit(self.parts)
+        return memo
+
+    def fit(self, parts: int) -> None:
+        """Size every partition to a book of this many parts (room for this build's
+        results and the last ones)."""
+        self.parts = parts
+        for memo in self._memos.values():
+            memo.fit(parts)
+
+    def names(self) -> list[str]:
+        return sorted(self._memos)
+
+
+class FingerprintStore:
+    """What Fingerprints remember across builds: tokens of values that cannot change, and
+    the fields of each dataclass."""
+
+    LIMIT = 16384
+
+    def __init__(self):
+        # (id, reveal) -> (value, token), least recently used first; the values are kept
+        # alive, so an id cannot be another object's while it is here.
+        self.kept: OrderedDict = OrderedDict()
+        self.fields: dict = {}
 
 
 class Unprintable(TypeError):
@@ -72,13 +121,11 @@ class Fingerprints:
     """
 
     LONG = 256  # texts longer than this are digested rather than spelled out
-    # (id, reveal) -> (value, token), least recently used first; the values are kept alive,
-    # so an id cannot be another object's while it is here.
-    _kept: OrderedDict = OrderedDict()
-    _fields: dict = {}
 
-    def __init__(self, reveal: frozenset[str] = frozenset()):
+    def __init__(self, reveal: frozenset[str] = frozenset(),
+                 store: FingerprintStore | None = None):
         self.reveal = reveal
+        self.store = store or FingerprintStore()
         self._seen: dict[int, tuple[object, bytes]] = {}
 
     def of(self, value) -> bytes:
@@ -94,18 +141,18 @@ class Fingerprints:
         if value is None or kind is bool or kind is int or kind is float:
             return f"p{kind.__name__}:{value!r}".encode(), True
         key = (id(value), self.reveal)
-        kept = self._kept.get(key)
+        kept = self.store.kept.get(key)
         if kept is not None and kept[0] is value:
-            self._kept.move_to_end(key)
+            self.store.kept.move_to_end(key)
             return kept[1], True
         seen = self._seen.get(id(value))
         if seen is not None and seen[0] is value:
             return seen[1], False
         token, fixed = self._digest(value, kind)
         if fixed:
-            self._kept[key] = (value, token)
-            while len(self._kept) > 16384:
-                self._kept.popitem(last=False)
+            self.store.kept[key] = (value, token)
+            while len(self.store.kept) > self.store.LIMIT:
+                self.store.kept.popitem(last=False)
         else:
             self._seen[id(value)] = (value, token)
         return token, fixed
@@ -141,7 +188,7 @@ class Fingerprints:
             fixed = False
         else:
             h.update(f"{kind.__module__}.{kind.__qualname__}:".encode())
-            for name, hidden in self._fields.get(kind) or self._field_names(kind):
+            for name, hidden in self.store.fields.get(kind) or self._field_names(kind):
                 if not hidden or name in self.reveal:
                     feed(getattr(value, name))
         return b"#" + h.digest(), fixed
@@ -150,6 +197,6 @@ class Fingerprints:
         """The fields of a frozen dataclass, and whether templates never show each."""
         if not (dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen):
             raise Unprintable(f"no fingerprint for {kind.__name__}")
-        names = self._fields[kind] = tuple((f.name, f.metadata.get("templates") is False)
+        names = self.store.fields[kind] = tuple((f.name, f.metadata.get("templates") is False)
                                            for f in dataclasses.fields(kind))
         return names
