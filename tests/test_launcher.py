@@ -8,6 +8,7 @@ with a PATH that has `python3` and no `python`, as on a stock Debian machine.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -57,11 +58,34 @@ def echo(c):
 needs_posix = pytest.mark.skipif(os.name != "posix", reason="./book is a POSIX shell script")
 
 
+BASE_PYTHON = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+PYTHON3 = {}  # "folder": a folder whose only file is `python3`, made once for this module
+
+
+def python3_into(folder: Path) -> None:
+    """`python3` that runs the interpreter this test environment was made from, one that
+    can make a venv (a system python3 may lack Debian's python3-venv). A script, not a
+    link, so that the venv it makes points at the real interpreter."""
+    script = folder / "python3"
+    script.write_text(f'#!/bin/sh\nexec {shlex.quote(BASE_PYTHON)} "$@"\n', encoding="utf-8")
+    script.chmod(0o755)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def python3_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("python3")
+    python3_into(folder)
+    PYTHON3["folder"] = folder
+    yield folder
+    PYTHON3.clear()
+
+
 def python3_only_path() -> str:
-    """This PATH without the folders that hold a `python` (pyenv's shims, a venv's bin)."""
+    """This PATH without the folders that hold a `python` (pyenv's shims, a venv's bin),
+    after the folder with our `python3`."""
     folders = os.environ.get("PATH", "").split(os.pathsep)
     kept = [f for f in folders if f and not (Path(f) / "python").exists()]
-    return os.pathsep.join(kept)
+    return os.pathsep.join([str(PYTHON3["folder"]), *kept])
 
 
 def launcher_env(**changes: str) -> dict:
@@ -101,10 +125,8 @@ FIRST: dict = {}  # the probe's first run, for the test that looks at it
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory) -> Path:
+def probe(tmp_path_factory, python3_folder) -> Path:
     """The small project, set up once by its first `./book hello`."""
-    if shutil.which("python3", path=python3_only_path()) is None:
-        pytest.skip("no python3 on PATH")
     folder = make_probe(tmp_path_factory.mktemp("launcher") / "probe")
     FIRST["done"], _ = launch(folder, "hello")
     return folder
@@ -118,6 +140,7 @@ def test_first_run_sets_up_then_runs_the_task(probe):
     assert [s.split(":")[0] for s in steps] == [
         "setup    system packages", "setup    virtual environment", "setup    Python packages",
         "setup    checkers", "setup    done"], done.stdout
+    assert f"with Python {sys.version.split()[0]}" in steps[1]  # python3 from PATH made it
     assert done.stdout.splitlines()[-1] == "hello world"
     assert (probe / ".venv" / "bin" / "invoke").exists()
     assert (probe / ".venv" / "press-setup.json").exists()
@@ -172,8 +195,7 @@ def test_missing_system_packages_are_named_with_one_command(tmp_path):
     folder = make_probe(tmp_path / "bare")
     tools = tmp_path / "bin"
     tools.mkdir()
-    python3 = shutil.which("python3", path=python3_only_path())
-    (tools / "python3").symlink_to(python3)
+    python3_into(tools)
     for tool in ("apt-get",):
         if shutil.which(tool):
             (tools / tool).symlink_to(shutil.which(tool))
