@@ -1,6 +1,8 @@
 """Invoke tasks: a thin shell over the press package. `invoke --list` shows them all."""
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -13,8 +15,9 @@ MANUSCRIPT = ROOT / "manuscript"
 BUILD = ROOT / "build"
 
 
-def _run(step):
-    """Turn the library's BuildError into a readable message and a non-zero exit."""
+def _run(step, out=None):
+    """Turn the library's BuildError into a readable message and a non-zero exit; `out`,
+    for a build, is the output folder whose previous files the failure left alone."""
     from press.problems import BuildError
 
     try:
@@ -23,8 +26,14 @@ def _run(step):
         for problem in error.problems:
             print(problem, file=sys.stderr)
         count = sum(p.severity == "error" for p in error.problems)
-        raise Exit(f"build failed: {count} error(s); previous outputs in build/ were kept",
-                   code=1) from None
+        kept = f"; previous outputs in {_shown(out)} were kept" if out else ""
+        raise Exit(f"build failed: {count} error(s){kept}", code=1) from None
+
+
+def _shown(folder) -> str:
+    """A folder as the user would name it: relative to the project when inside it."""
+    path = Path(folder).resolve()
+    return f"{path.relative_to(ROOT)}/" if path.is_relative_to(ROOT) else f"{path}/"
 
 
 def _build(manuscript, out, formats):
@@ -32,7 +41,7 @@ def _build(manuscript, out, formats):
     from press.workspace import Workspace
 
     with Workspace(Path(out)) as ws:
-        return _run(lambda: run_build(ws, Path(manuscript), formats))
+        return _run(lambda: run_build(ws, Path(manuscript), formats), out)
 
 
 @task(help={"manuscript": "manuscript folder (default: manuscript/)",
@@ -86,7 +95,7 @@ def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
 
     lint(c, manuscript)
     with Workspace(Path(out)) as ws:
-        checked = _run(lambda: run_check(ws, Path(manuscript)))
+        checked = _run(lambda: run_check(ws, Path(manuscript)), out)
     for checker, line in checked.lines:
         print(f"{checker:<9} {line}")
     if not checked.ok:
@@ -95,16 +104,25 @@ def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
 
 @task
 def test(c):
-    """Run the test suite (unit and end-to-end)."""
-    c.run(f"{sys.executable} -m pytest", pty=False)
+    """Run the test suite (unit and end-to-end); pytest's own options go after `--`.
+
+    `invoke test -- -k serve -x`, or `./book test -k serve -x`.
+    """
+    c.run(shlex.join([sys.executable, "-m", "pytest", *shlex.split(c.remainder)]), pty=False)
+
+
+# What `invoke clean` leaves alone: the set-up (./book makes them), not caches of ours.
+INSTALLED = {".venv", "venv", "node_modules", ".git"}
 
 
 @task
 def clean(c):
-    """Remove build/ and caches."""
+    """Remove build/ and caches (not the set-up: .venv/ and node_modules/ stay)."""
     shutil.rmtree(BUILD, ignore_errors=True)
-    for cache in ROOT.rglob("__pycache__"):
-        shutil.rmtree(cache, ignore_errors=True)
+    for folder, subfolders, _ in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders if name not in INSTALLED]
+        if Path(folder).name == "__pycache__":
+            shutil.rmtree(folder, ignore_errors=True)
     shutil.rmtree(ROOT / ".pytest_cache", ignore_errors=True)
 
 

@@ -68,6 +68,7 @@ CODES = MappingProxyType({
     # print (WeasyPrint)
     "W001": ("error", "the print document asked for a file outside the project"),
     "W002": ("error", "a typesetting worker stopped before it wrote its part"),
+    "W003": ("error", "WeasyPrint cannot load Pango or another system library it needs"),
     # checks
     "C001": ("error", "Java was not found (EPUBCheck needs it)"),
     "C002": ("error", "EPUBCheck gave no report"),

@@ -6,12 +6,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import pydyf
-import weasyprint.pdf as weasyprint_pdf
-from weasyprint import HTML
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
-
+from press.pdf.engine import load_weasyprint
 from press.problems import BuildError, Problem
+
+load_weasyprint()  # W003, not a traceback, when Pango is missing
+
+import pydyf  # noqa: E402
+import weasyprint.pdf as weasyprint_pdf  # noqa: E402
+from weasyprint import HTML  # noqa: E402
+from weasyprint.urls import FatalURLFetchingError, URLFetcher  # noqa: E402
 
 
 def _page_references(pdf) -> tuple:

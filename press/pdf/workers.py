@@ -91,6 +91,14 @@ def receive(stream):
 
 def serve(source, sink) -> None:
     """The worker's loop: a Job in, a Laid then a Written (or a Failed) out."""
+    from press.pdf.engine import load_weasyprint
+
+    try:
+        load_weasyprint()
+    except BuildError as error:  # no Pango: every part fails with W003, the worker lives on
+        while (job := receive(source)) is not None:
+            send(sink, Failed(job.key, list(error.problems)))
+        return
     from weasyprint.text.fonts import FontConfiguration
 
     from press.pdf import weasy as pdf
