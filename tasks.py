@@ -100,6 +100,23 @@ def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
         raise Exit("check failed", code=1)
 
 
+@task(name="print-ready", help={
+    "manuscript": "manuscript folder", "out": "output folder",
+    "standard": "x-4 (default) or x-1a",
+    "marks": "add crop marks outside the bleed (for an offset house; not for KDP or IngramSpark)",
+    "multiple": "pad the page count with blank pages to a multiple of this (default 2; 4 for "
+                "some printers)"})
+def print_ready(c, manuscript=str(MANUSCRIPT), out=str(BUILD), standard="x-4", marks=False,
+                multiple=2):
+    """Build OUT/<slug>-print.pdf for a printer: PDF/X with an output intent, 0.125 in bleed,
+    trim and bleed boxes, K-only text, no links, an even page count."""
+    from press.pdf.printready import Settings
+    from press.pipeline import build_print_ready
+
+    settings = Settings(standard=standard.lower(), marks=marks, multiple=int(multiple))
+    return _run(lambda: build_print_ready(Path(manuscript), Path(out), settings))
+
+
 @task
 def test(c):
     """Run the test suite (unit and end-to-end)."""

@@ -291,3 +291,29 @@ def refuse_output_inside(manuscript: Path, out: Path) -> None:
         raise_if_any([Problem(out, None, "S008", "the output folder is inside the manuscript "
                               f"folder {manuscript}", "choose an output folder outside it, "
                               "such as build/")])
+
+
+def build_print_ready(manuscript: Path, out: Path, settings=None, styles: Path | None = None,
+                      log=print) -> Path:
+    """The print edition, typeset as for the PDF -> made PDF/X for a printer (boxes, bleed,
+    K-only colour, output intent, no links, padded) -> build/<slug>-print.pdf"""
+    from press.pdf import printready
+
+    settings = settings or printready.Settings()
+    raise_if_any(printready.check_settings(settings))  # before anything is typeset
+    refuse_output_inside(manuscript, out)
+    shelf = convert.CACHE.shelf = out / ".cache" / "pandoc"
+    PAGINATOR.shelf = out / ".cache" / "print"
+    PAGINATOR.typesetters.start(1)
+    prepared = prepare(manuscript, styles or PROJECT / "styles", log)
+    printed = layout_print(prepared)
+    data = printready.print_ready(printed.data, settings)
+    target = out / f"{prepared.book.meta.slug}-print.pdf"
+    atomic_write(target, data)
+    padded = (-printed.pages) % settings.multiple
+    log(f"print    PDF/{settings.standard.upper()}, {printed.pages + padded} pages "
+        f"({padded} blank added), bleed {settings.bleed / 72:g} in"
+        f"{', crop marks' if settings.marks else ''} -> {target}")
+    convert.CACHE.save(shelf)
+    PAGINATOR.save()
+    return target
