@@ -78,8 +78,11 @@ def lint(c, manuscript=str(MANUSCRIPT)):
 
 @task(help={"manuscript": "manuscript folder", "out": "output folder"})
 def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
-    """Lint, build, then EPUBCheck and DAISY Ace on the EPUB, structural checks on the PDF."""
+    """Lint, build, then EPUBCheck and DAISY Ace on the EPUB, structural checks on the PDF,
+    and a printer's preflight of the print-ready PDF (built too)."""
+    from press.check.preflight import preflight
     from press.check.validators import check_pdf, run_ace, run_epubcheck
+    from press.pipeline import build_print_ready
 
     lint(c, manuscript)
     pdf_path, epub_path = _build(manuscript, out, ("pdf", "epub"))
@@ -96,7 +99,12 @@ def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     for line in pdf_problems:
         print(f"pdf       {line}")
     print(f"pdf       {len(pdf_problems)} problems")
-    if not report.clean or ace.violations or pdf_problems:
+    print_path = _run(lambda: build_print_ready(Path(manuscript), Path(out)))
+    flagged = preflight(print_path)
+    for problem in flagged:
+        print(f"preflight {problem}")
+    print(f"preflight {len(flagged)} problems in {print_path.name}")
+    if not report.clean or ace.violations or pdf_problems or flagged:
         raise Exit("check failed", code=1)
 
 
