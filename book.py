@@ -66,6 +66,8 @@ PANGO = (("libgobject-2.0.so.0", "libpango-1.0-0"), ("libpango-1.0.so.0", "libpa
          ("libharfbuzz.so.0", "libpango-1.0-0"),
          ("libharfbuzz-subset.so.0", "libharfbuzz-subset0"))
 PANGO_PACKAGES = ("libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0")
+# Ghostscript's CMYK profile (press/pdf/printready.py), from Debian's libgs-common.
+CMYK_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
 
 
 def loadable(library: str) -> bool:
@@ -119,6 +121,9 @@ def missing_system(need_venv: bool) -> list[Missing]:
     if not chromium or not Path(chromium).exists():
         missing.append(Missing("Chromium (DAISY Ace and the preview tests drive it)",
                                ("chromium",)))
+    if sys.platform.startswith("linux") and not CMYK_PROFILE.is_file():
+        missing.append(Missing("a CMYK ICC profile (the print-ready PDF's output intent)",
+                               ("libgs-common",)))
     return missing
 
 

@@ -89,7 +89,8 @@ def lint(c, manuscript=str(MANUSCRIPT)):
 
 @task(help={"manuscript": "manuscript folder", "out": "output folder"})
 def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
-    """Lint, build, then EPUBCheck and DAISY Ace on the EPUB, structural checks on the PDF."""
+    """Lint, build, then EPUBCheck and DAISY Ace on the EPUB, structural checks on the PDF,
+    and a printer's preflight of the print-ready PDF (built too)."""
     from press.pipeline import check as run_check
     from press.workspace import Workspace
 
@@ -100,6 +101,26 @@ def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
         print(f"{checker:<9} {line}")
     if not checked.ok:
         raise Exit("check failed", code=1)
+
+
+@task(name="print-ready", help={
+    "manuscript": "manuscript folder", "out": "output folder",
+    "standard": "x-4 (default) or x-1a",
+    "marks": "add crop marks outside the bleed (for an offset house; not for KDP or IngramSpark)",
+    "multiple": "pad the page count with blank pages to a multiple of this (default 2; 4 for "
+                "some printers)"})
+def print_ready(c, manuscript=str(MANUSCRIPT), out=str(BUILD), standard="x-4", marks=False,
+                multiple=2):
+    """Build OUT/<slug>-print.pdf for a printer: PDF/X with an output intent, 0.125 in bleed,
+    trim and bleed boxes, K-only text, no links, an even page count."""
+    from press.pdf.printready import Settings
+    from press.pipeline import build_print_ready
+
+    from press.workspace import Workspace
+
+    settings = Settings(standard=standard.lower(), marks=marks, multiple=int(multiple))
+    with Workspace(Path(out)) as ws:
+        return _run(lambda: build_print_ready(ws, Path(manuscript), settings), out)
 
 
 @task

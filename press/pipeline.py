@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from press.check.preflight import preflight
 from press.check.validators import check_pdf, run_ace, run_epubcheck
 from press.enrich.glossary import GlossaryItem, glossary_items, lint_glossary
 from press.enrich.parts import enrich_book
@@ -23,7 +24,7 @@ from press.enrich.tree import Image
 from press.epub import package as epub
 from press.epub.a11y import accessibility
 from press.model import Book, Chapter
-from press.pdf import pagelist
+from press.pdf import pagelist, printready
 from press.pdf.plan import Segment
 from press.problems import Problem, raise_if_any
 from press.render.templates import Renderer
@@ -293,7 +294,11 @@ def check(ws: Workspace, manuscript: Path, styles: Path | None = None, log=print
     pdf_problems = check_pdf(pdf_path)
     checked.lines += [("pdf", line) for line in pdf_problems]
     checked.lines.append(("pdf", f"{len(pdf_problems)} problems"))
-    checked.ok = report.clean and not ace.violations and not pdf_problems
+    print_path = build_print_ready(ws, manuscript, styles=styles, log=log)
+    flagged = preflight(print_path)
+    checked.lines += [("preflight", str(problem)) for problem in flagged]
+    checked.lines.append(("preflight", f"{len(flagged)} problems in {print_path.name}"))
+    checked.ok = report.clean and not ace.violations and not pdf_problems and not flagged
     return checked
 
 
@@ -303,3 +308,24 @@ def refuse_output_inside(manuscript: Path, out: Path) -> None:
         raise_if_any([Problem(out, None, "S008", "the output folder is inside the manuscript "
                               f"folder {manuscript}", "choose an output folder outside it, "
                               "such as build/")])
+
+
+def build_print_ready(ws: Workspace, manuscript: Path, settings=None,
+                      styles: Path | None = None, log=print) -> Path:
+    """The print edition, typeset as for the PDF -> made PDF/X for a printer (boxes, bleed,
+    K-only colour, output intent, no links, padded) -> OUT/<slug>-print.pdf"""
+    settings = settings or printready.Settings()
+    raise_if_any(printready.check_settings(settings))  # before anything is typeset
+    refuse_output_inside(manuscript, ws.out)
+    ws.start_workers()
+    prepared = prepare(ws, manuscript, styles or PROJECT / "styles", log)
+    printed = layout_print(ws, prepared)
+    data = printready.print_ready(printed.data, settings)
+    target = ws.out / f"{prepared.book.meta.slug}-print.pdf"
+    atomic_write(target, data)
+    padded = (-printed.pages) % settings.multiple
+    log(f"print    PDF/{settings.standard.upper()}, {printed.pages + padded} pages "
+        f"({padded} blank added), bleed {settings.bleed / 72:g} in"
+        f"{', crop marks' if settings.marks else ''} -> {target}")
+    ws.saved()
+    return target

@@ -185,6 +185,8 @@ def check_pdf(path: Path) -> list[str]:
         found.append("the window title is the file name, not the document title")
     if "/Metadata" not in root or b"pdfuaid:part" not in root["/Metadata"].get_object().get_data():
         found.append("the PDF does not declare PDF/UA in its XMP metadata")
+    if "/PageLabels" not in root:
+        found.append("the PDF has no page labels: viewers show page numbers, not folios")
     found += [f"font not embedded: {name}" for name in unembedded_fonts(reader)]
     return found
 

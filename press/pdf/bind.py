@@ -10,10 +10,18 @@ reader, a screen reader or a printer relies on:
   an anchor in another part is written with a placeholder address (LINK_PREFIX + id),
   and becomes an ordinary link to that named destination here;
 - one outline (bookmarks): the parts' top-level entries, one after another;
-- the first part's catalog: language, title shown in the window, XMP metadata.
+- the first part's catalog: language, title shown in the window, XMP metadata;
+- page labels, so viewers show the printed folio: roman in the front matter, arabic
+  from the first chapter (given as the index of its first page).
+
+Each part subsets its fonts on its own and names every subset with the same tag, which
+the PDF specification forbids across one file (a tag names one font program). Binding
+renames each subset after a hash of its program, and lets parts whose subsets came out
+identical share one copy.
 """
 from __future__ import annotations
 
+import hashlib
 import warnings
 from io import BytesIO
 
@@ -29,12 +37,15 @@ class BindError(RuntimeError):
     """A part's link names an anchor that no part of the book has."""
 
 
-def bind(parts: list[bytes]) -> bytes:
-    """One PDF from the parts' PDFs, in order (see the module's description)."""
+def bind(parts: list[bytes], body_start: int | None = None) -> bytes:
+    """One PDF from the parts' PDFs, in order (see the module's description).
+
+    body_start is the index of the page where arabic folios begin (None: no labels).
+    """
     binding = _Binding(pikepdf.open(BytesIO(parts[0])))
     for data in parts[1:]:
         binding.add(pikepdf.open(BytesIO(data)))
-    return binding.finish()
+    return binding.finish(body_start)
 
 
 class _Binding:
@@ -75,8 +86,11 @@ class _Binding:
         if "/Outlines" in theirs and "/First" in theirs.Outlines:
             _append_outline(self.outline, theirs.Outlines)
 
-    def finish(self) -> bytes:
+    def finish(self, body_start: int | None = None) -> bytes:
         book, root = self.book, self.book.Root
+        retag_subsets(book)
+        if body_start is not None:
+            root.PageLabels = page_labels(len(book.pages), body_start)
         self.tree.ParentTree = book.make_indirect(Dictionary(Nums=Array(self.nums)))
         self.tree.ParentTreeNextKey = self.next_key
         _resolve_part_links(book, self.dests)
@@ -158,3 +172,64 @@ def _resolve_part_links(book, dests: dict) -> None:
             del annotation.A
             annotation.Dest = String(anchor)
             annotation.Contents = String(anchor)
+
+
+def page_labels(pages: int, body_start: int) -> Dictionary:
+    """The /PageLabels number tree: lowercase roman from the first page, decimal from 1
+    at body_start (as print.css numbers pages; see press.util.folio)."""
+    nums = Array()
+    if body_start > 0:
+        nums.extend([0, Dictionary(S=Name.r)])
+    if body_start < pages:
+        nums.extend([body_start, Dictionary(S=Name.D, St=1)])
+    return Dictionary(Nums=nums)
+
+
+_FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
+
+
+def retag_subsets(book) -> None:
+    """Give every distinct subset font program a tag of its own, derived from its bytes;
+    subsets whose programs are identical share one stream (and so one tag)."""
+    programs: dict[bytes, tuple[object, str]] = {}  # digest -> (stream, tag)
+    taken: dict[str, bytes] = {}  # tag -> digest
+    for font in _subset_fonts(book):
+        descriptor = _descriptor(font)
+        key = next((k for k in _FONT_FILES if k in descriptor), None)
+        if key is None:
+            continue  # not embedded: nothing to name (the checks report it)
+        digest = hashlib.sha256(descriptor[key].read_bytes()).digest()
+        if digest not in programs:
+            programs[digest] = (descriptor[key], _free_tag(digest, taken))
+        stream, tag = programs[digest]
+        descriptor[key] = stream
+        name = Name("/" + tag + "+" + str(font.BaseFont).split("+", 1)[1])
+        font.BaseFont = descriptor.FontName = name
+        for descendant in font.get("/DescendantFonts", ()):
+            descendant.BaseFont = name
+
+
+def _subset_fonts(book):
+    """Every font dictionary whose name carries a subset tag (top-level fonts only: a
+    composite font's descendant is renamed with it)."""
+    for obj in book.objects:
+        if isinstance(obj, Dictionary) and obj.get("/Type") == Name.Font \
+                and obj.get("/Subtype") != Name.CIDFontType2 \
+                and obj.get("/Subtype") != Name.CIDFontType0 \
+                and "+" in str(obj.get("/BaseFont", "")):
+            yield obj
+
+
+def _descriptor(font):
+    if "/DescendantFonts" in font:
+        return font.DescendantFonts[0].FontDescriptor
+    return font.FontDescriptor
+
+
+def _free_tag(digest: bytes, taken: dict[str, bytes]) -> str:
+    """Six capital letters from the digest; on the rare clash, from a digest of it."""
+    while True:
+        tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
+        if taken.setdefault(tag, digest) == digest:
+            return tag
+        digest = hashlib.sha256(digest).digest()

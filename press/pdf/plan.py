@@ -151,11 +151,11 @@ class Paginator:
         except (OSError, ValueError, KeyError, TypeError):
             pass
 
-    def bind(self, keys: tuple, parts: list[bytes]) -> bytes:
+    def bind(self, keys: tuple, parts: list[bytes], body_start: int) -> bytes:
         from press.pdf.bind import bind
 
         if self._bound is None or self._bound[0] != keys:
-            self._bound = (keys, bind(parts))
+            self._bound = (keys, bind(parts, body_start))
         return self._bound[1]
 
 
@@ -217,8 +217,9 @@ class _Run:
         parts = [self.have[key] for key in order]
         anchors = self.anchors(order)
         marks = [mark for part in parts for mark in part.laid.marks]
-        data = self.pg.bind(tuple(order), [part.data for part in parts])
-        return Printed(data, len(marks), anchors, marks, parts[0].laid.pages,
+        body_start = parts[0].laid.pages  # the front matter's pages are numbered in roman
+        data = self.pg.bind(tuple(order), [part.data for part in parts], body_start)
+        return Printed(data, len(marks), anchors, marks, body_start,
                        [w for part in parts for w in part.laid.warnings], items)
 
     def plan(self):
