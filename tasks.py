@@ -1,6 +1,7 @@
 """Invoke tasks: a thin shell over the press package. `invoke --list` shows them all."""
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -14,17 +15,23 @@ BUILD = ROOT / "build"
 
 
 def _run(step):
-    """Turn the library's BuildError into a readable message and a non-zero exit."""
-    from press.problems import BuildError
+    """Turn the library's BuildError into a readable message and a non-zero exit; any
+    other error becomes one short coded problem (X001), never a traceback."""
+    from press.problems import BuildError, unexpected
 
     try:
         return step()
     except BuildError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        count = sum(p.severity == "error" for p in error.problems)
-        raise Exit(f"build failed: {count} error(s); previous outputs in build/ were kept",
-                   code=1) from None
+        problems = error.problems
+    except Exception as error:  # noqa: BLE001 - the CLI's last line of defence
+        if os.environ.get("PRESS_TRACEBACK"):
+            raise
+        problems = [unexpected(error)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    count = sum(p.severity == "error" for p in problems)
+    raise Exit(f"build failed: {count} error(s); previous outputs in build/ were kept",
+               code=1)
 
 
 def _build(manuscript, out, formats):
@@ -61,7 +68,7 @@ def lint(c, manuscript=str(MANUSCRIPT)):
     from press.lint.run import format_problem, lint_manuscript
     from press.pipeline import PROJECT
 
-    report = lint_manuscript(Path(manuscript), PROJECT / "styles")
+    report = _run(lambda: lint_manuscript(Path(manuscript), PROJECT / "styles"))
     for problem in report.problems:
         print(format_problem(problem))
     read = f"{report.files} Markdown file(s) read" + \

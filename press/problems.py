@@ -34,3 +34,18 @@ def raise_if_any(problems: list[Problem]) -> None:
     """Stop the build when any problem is an error; warnings alone pass."""
     if any(p.severity == "error" for p in problems):
         raise BuildError(problems)
+
+
+def unexpected(error: BaseException, where: Path | str = "press") -> Problem:
+    """An error nobody foresaw, as one short coded problem instead of a traceback.
+
+    Only the first line of its message is kept (an error can hold a whole chapter), cut
+    to a readable length; the traceback itself is shown only when asked for.
+    """
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else ""
+    said = first if len(first) <= 160 else first[:157] + "..."
+    return Problem(where, None, "X001",
+                   f"unexpected error: {type(error).__name__}" + (f": {said}" if said else ""),
+                   "this is a fault in press, not in the manuscript; report it with "
+                   "the traceback, which PRESS_TRACEBACK=1 shows")
