@@ -16,6 +16,9 @@ RULES = {
 }
 # P007 (error, never silenced): a lint comment or lint.ignore entry naming no prose rule.
 QUOTE_STYLES = ("straight", "typographic")
+# Code listings' colours (book.yaml highlight.theme); the first is the default. Each
+# survives printing in greys: token kinds differ in weight and slant as well as colour.
+HIGHLIGHT_THEMES = ("colour", "greyscale")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Metadata:
     subjects: tuple[str, ...] = ()
     trim_width: str = "6in"
     trim_height: str = "9in"
+    highlight: str = "colour"  # HIGHLIGHT_THEMES
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,8 @@ PRINT_TEMPLATE = "print/book.html.j2"
 def print_context(p: Prepared, items, segment: Segment | None = None) -> dict:
     segment = segment or Segment(parts=tuple(p.chapters))
     return {**context(p), "glossary": items, "segment": segment,
-            "print_css": (p.styles / "css" / "print.css").as_uri()}
+            "print_css": (p.styles / "css" / "print.css").as_uri(),
+            "highlight_css": (p.styles / "css" / "highlight.css").as_uri()}
 
 
 # The print edition's parts of the last build, and the workers that typeset them: kept
@@ -101,8 +102,8 @@ def layout_print(p: Prepared):
     roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
     # Relative paths in the text (images) resolve against the manuscript folder.
     css = [(render(p.styles, "print/book.css.j2", **context(p)), p.styles.as_uri() + "/"),
-           ((p.styles / "css" / "print.css").read_text(encoding="utf-8"),
-            (p.styles / "css").as_uri() + "/")]
+           *(((p.styles / "css" / name).read_text(encoding="utf-8"),
+              (p.styles / "css").as_uri() + "/") for name in ("print.css", "highlight.css"))]
     seconds = int(epoch(p.book.meta.date).timestamp())
     return PAGINATOR.layout(p, lambda segment, items: print_html(p, items, segment),
                             p.book.root, roots, css, seconds)

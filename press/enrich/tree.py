@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lxml import etree, html
 
+from press.enrich import listings
 from press.source.convert import END_MARKER, MARKER, pos_line
 from press.problems import Problem, raise_if_any
 from press.model import Book, Heading, Part
@@ -34,6 +35,7 @@ def parse_fragment(fragment: str) -> html.HtmlElement:
         _take_marker(comment)
     for instruction in list(root.iter(etree.ProcessingInstruction)):
         _drop_keeping_tail(instruction)  # `<?php ... ?>` and the like: never shown either
+    listings.tidy(root)
     return root
 
 

@@ -83,7 +83,8 @@ def pages(ctx: dict, chapters, glossary, styles: Path) -> list[Page]:
 def assets(faces, images, styles: Path) -> list[Page]:
     """Style sheets, the full font files (a preview need not subset) and the book's images."""
     out = [Page("css/fonts.css", render(styles, "html/fonts.css.j2", fonts=faces).encode()),
-           Page("css/screen.css", (styles / "css" / "screen.css").read_bytes())]
+           Page("css/screen.css", (styles / "css" / "screen.css").read_bytes()),
+           Page("css/highlight.css", (styles / "css" / "highlight.css").read_bytes())]
     out += [Page(f"fonts/{face.name}", read(face.path)) for face in faces]
     out += [Page(image.name, image.source.read_bytes())
             for image in sorted(set(images), key=lambda i: i.name)]
