@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from press.source import convert
+from press.source import convert, dialect
 
 from press.epub import package as epub
 
@@ -58,6 +58,7 @@ def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
     log(f"convert  {len(fragments)} parts: {ran} Pandoc run(s), the rest unchanged (cached)"
         if ran < len(fragments) + 1 else f"convert  {len(fragments)} parts through Pandoc")
     problems: list[Problem] = screen_book(book, fragments, definitions)  # raw HTML
+    problems += dialect.refusals(book, fragments)  # grid tables, raw TeX: misread Markdown
     enriched = enrich_book(book, fragments, problems)  # only changed parts again (parts.py)
     uses, chapters = enriched.uses, enriched.chapters
     problems += lint_glossary(book, uses)
