@@ -186,3 +186,22 @@ def test_a_long_technical_book_keeps_every_code_line(tmp_path):
     pdf, epub, _ = built(book, out)
     check_pdf(pdf, book)
     check_epub(epub, out)
+
+
+CONSTRUCTS = TESTS / "fixtures" / "constructs"
+
+
+def test_the_constructs_fixture_builds_clean_with_every_script_in_the_pdf(tmp_path):
+    out = tmp_path / "out"
+    pdf, epub, _ = built(CONSTRUCTS, out)
+    check_epub_clean = run_epubcheck(epub, out / ".cache" / f"{epub.stem}.sources.json")
+    assert not check_epub_clean.errors and not check_epub_clean.warnings
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages).replace("-\n", "")
+    for shown in ("λόγος", "слово", "Łódź", "A figure written in raw HTML.", "Ctrl",
+                  "and a numbered one", "makes the PDF and the EPUB", "\\int_0^1 x^2"):
+        assert shown in text, shown
+    assert "check the figure numbers" not in text  # the comment with -- is gone
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "DejaVu" not in fonts and "Amiri" in fonts
+    assert words_outside_text_block(pdf) == []
