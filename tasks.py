@@ -16,18 +16,24 @@ BUILD = ROOT / "build"
 
 
 def _run(step, out=None):
-    """Turn the library's BuildError into a readable message and a non-zero exit; `out`,
-    for a build, is the output folder whose previous files the failure left alone."""
-    from press.problems import BuildError
+    """Turn the library's BuildError into a readable message and a non-zero exit; any
+    other error becomes one short coded problem (E001), never a traceback. `out`, for a
+    build, is the output folder whose previous files the failure left alone."""
+    from press.problems import BuildError, unexpected
 
     try:
         return step()
     except BuildError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        count = sum(p.severity == "error" for p in error.problems)
-        kept = f"; previous outputs in {_shown(out)} were kept" if out else ""
-        raise Exit(f"build failed: {count} error(s){kept}", code=1) from None
+        problems = error.problems
+    except Exception as error:  # noqa: BLE001 - the CLI's last line of defence
+        if os.environ.get("PRESS_TRACEBACK"):
+            raise
+        problems = [unexpected(error)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    count = sum(p.severity == "error" for p in problems)
+    kept = f"; previous outputs in {_shown(out)} were kept" if out else ""
+    raise Exit(f"build failed: {count} error(s){kept}", code=1)
 
 
 def _shown(folder) -> str:
@@ -72,7 +78,7 @@ def lint(c, manuscript=str(MANUSCRIPT)):
     from press.lint.run import format_problem, lint_manuscript
     from press.pipeline import PROJECT
 
-    report = lint_manuscript(Path(manuscript), PROJECT / "styles")
+    report = _run(lambda: lint_manuscript(Path(manuscript), PROJECT / "styles"))
     for problem in report.problems:
         print(format_problem(problem))
     read = f"{report.files} Markdown file(s) read" + \

@@ -6,6 +6,9 @@ from pathlib import Path
 
 # How a manuscript types its quotes (book.yaml, lint.quotes).
 QUOTE_STYLES = ("straight", "typographic")
+# Code listings' colours (book.yaml highlight.theme); the first is the default. Each
+# survives printing in greys: token kinds differ in weight and slant as well as colour.
+HIGHLIGHT_THEMES = ("colour", "greyscale")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Metadata:
     subjects: tuple[str, ...] = ()
     trim_width: str = "6in"
     trim_height: str = "9in"
+    highlight: str = "colour"  # HIGHLIGHT_THEMES
 
 
 @dataclass(frozen=True)

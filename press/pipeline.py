@@ -18,6 +18,7 @@ from pathlib import Path
 
 from press.check.preflight import preflight
 from press.check.validators import check_pdf, run_ace, run_epubcheck
+from press.source import dialect
 from press.enrich.glossary import GlossaryItem, glossary_items, lint_glossary
 from press.enrich.parts import enrich_book
 from press.enrich.tree import Image
@@ -75,6 +76,7 @@ def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print) -> Prepare
         f"convert  {len(converted.parts)} parts through Pandoc")
     problems: list[Problem] = vet_book(book, converted, ws.memos)
     enriched = enrich_book(book, converted.parts, problems, ws.memos)
+    problems += dialect.refusals(book, converted.parts)  # grid tables, raw TeX
     uses, chapters = enriched.uses, enriched.chapters
     problems += lint_glossary(book, uses)
     raise_if_any(problems)
@@ -95,7 +97,8 @@ def context(p: Prepared) -> dict:
 def print_context(p: Prepared, items, segment: Segment | None = None) -> dict:
     segment = segment or Segment(parts=tuple(p.chapters))
     return {**context(p), "glossary": items, "segment": segment,
-            "print_css": (p.styles / "css" / "print.css").as_uri()}
+            "print_css": (p.styles / "css" / "print.css").as_uri(),
+            "highlight_css": (p.styles / "css" / "highlight.css").as_uri()}
 
 
 def print_html(p: Prepared, items, segment: Segment | None = None,
@@ -112,8 +115,8 @@ def layout_print(ws: Workspace, p: Prepared):
     roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
     # Relative paths in the text (images) resolve against the manuscript folder.
     css = [(renderer.plain("print/book.css.j2", **context(p)), p.styles.as_uri() + "/"),
-           ((p.styles / "css" / "print.css").read_text(encoding="utf-8"),
-            (p.styles / "css").as_uri() + "/")]
+           *(((p.styles / "css" / name).read_text(encoding="utf-8"),
+              (p.styles / "css").as_uri() + "/") for name in ("print.css", "highlight.css"))]
     seconds = int(epoch(p.book.meta.date).timestamp())
     return ws.printer.layout(p, lambda segment, items: print_html(p, items, segment, renderer),
                              p.book.root, roots, css, seconds)

@@ -37,6 +37,9 @@ CODES = MappingProxyType({
     "M025": ("error", "a slug that cannot be a file name"),
     "M026": ("error", "an image file of an unsupported type, or not holding its type"),
     "M027": ("error", "Pandoc failed to read a file"),
+    "M030": ("error", "raw HTML that cannot be written as XHTML"),
+    "M031": ("error", "a grid, simple or multiline table (only pipe tables are read)"),
+    "M032": ("error", "raw TeX, or a raw block or span for a format other than HTML"),
     # glossary
     "G001": ("error", "an entry is never used in the chapters"),
     "G002": ("error", "key= names no entry"),
@@ -84,6 +87,8 @@ CODES = MappingProxyType({
     "X019": ("error", "the page count is not even, or not the multiple asked for"),
     "X020": ("error", "one subset tag names two different font programs"),
     "X021": ("error", "transparency in a PDF/X-1a file"),
+    # faults of press itself
+    "E001": ("error", "an unexpected error: a fault in press, not in the manuscript"),
     # checks
     "C001": ("error", "Java was not found (EPUBCheck needs it)"),
     "C002": ("error", "EPUBCheck gave no report"),
@@ -145,3 +150,18 @@ def raise_if_any(problems: list[Problem]) -> None:
     """Stop the build when any problem is an error; warnings alone pass."""
     if any(p.severity == "error" for p in problems):
         raise BuildError(problems)
+
+
+def unexpected(error: BaseException, where: Path | str = "press") -> Problem:
+    """An error nobody foresaw, as one short coded problem instead of a traceback.
+
+    Only the first line of its message is kept (an error can hold a whole chapter), cut
+    to a readable length; the traceback itself is shown only when asked for.
+    """
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else ""
+    said = first if len(first) <= 160 else first[:157] + "..."
+    return Problem(where, None, "E001",
+                   f"unexpected error: {type(error).__name__}" + (f": {said}" if said else ""),
+                   "this is a fault in press, not in the manuscript; report it with "
+                   "the traceback, which PRESS_TRACEBACK=1 shows")

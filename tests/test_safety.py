@@ -176,17 +176,20 @@ def test_definition_problems_point_at_their_glossary_entry(make_book):
     assert problem.line == copy.line_of("glossary.yaml", "- term: waypoint")
 
 
-def test_position_comments_never_reach_the_outputs(make_book):
+def test_position_and_author_comments_never_reach_the_outputs(make_book):
     copy = make_book()
     copy.append("chapters/01-alpha.md", "\nA <b>raw</b> tag, a [link](#some-heading-id) and "
-                "<!-- the author's note -->.\n\n<div class=\"aside\">\nAside.\n</div>\n")
+                "<!-- the author's note -- with dashes -->.\n\n<div class=\"aside\">\nAside.\n</div>\n"
+                "\n<!--\nA block comment -- also with dashes.\n-->\n\n<?php echo 1; ?>\n")
     prepared = prepare(copy.root)
     alpha = {c.part.slug: c for c in prepared.chapters}["alpha"]
     for text in (alpha.html, alpha.xhtml):
         text = re.sub(r' data-(?:line|b)="[^"]*"', "", text)  # the build's own, removed later
         assert "<!--pos" not in text and "<!--/pos" not in text
         assert "<b>raw</b>" in text and '<div class="aside"' in text
-        assert "<!-- the author's note -->" in text  # the author's own comment is kept
+        # The author's own comments are dropped too: one with `--` is not allowed in XML.
+        assert "<!--" not in text and "author's note" not in text and "<?" not in text
+        assert "with dashes" not in text
 
 
 def test_exact_lines_for_links_and_images_in_list_items(make_book):

@@ -129,7 +129,7 @@ def enrich_part(fragment: str, trees: dict, part: Part, ids, hrefs, names,
         uses, problems = tuple(marker.uses), tuple(marker.problems)
     for el in root.iter("a", "span"):
         el.attrib.pop("data-term", None)  # only needed while marking
-    html, xhtml = finish(root, part.slug)
+    html, xhtml = finish(root, part.slug, part.path)
     return Enriched(html, xhtml, uses, problems)
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from lxml import etree, html
 
+from press.enrich import listings
 from press.source.convert import END_MARKER, MARKER, pos_line
-from press.problems import Problem
+from press.problems import Problem, raise_if_any
 from press.model import Book, Heading, Part
 from press.source.vet import screen_svg, script_url
 
@@ -32,6 +33,9 @@ def parse_fragment(fragment: str) -> html.HtmlElement:
             el.set("data-line", str(pos_line(pos)))
     for comment in list(root.iter(etree.Comment)):
         _take_marker(comment)
+    for instruction in list(root.iter(etree.ProcessingInstruction)):
+        _drop_keeping_tail(instruction)  # `<?php ... ?>` and the like: never shown either
+    listings.tidy(root)
     return root
 
 
@@ -39,11 +43,10 @@ def _take_marker(comment) -> None:
     """Give a position comment's line to the element right after it, then drop the comment.
 
     The comment's line is the more exact one: a link or image in a list item otherwise
-    gets the whole item's line.
+    gets the whole item's line. The author's own comments go too: no edition shows them,
+    and one holding `--` (valid HTML) is not allowed in XML, so the EPUB could not carry it.
     """
     found = MARKER.fullmatch(comment.text or "")
-    if not found and comment.text != END_MARKER:
-        return  # the author's own comment stays
     after = comment.getnext()
     if found and after is not None and isinstance(after.tag, str) and \
             not (comment.tail or "").strip() and pos_line(found.group(1)):
@@ -307,9 +310,31 @@ def apply(root, ids: tuple[str, ...], hrefs: tuple, names: tuple) -> None:
             img.set("src", name)
 
 
-def finish(root, slug: str) -> tuple[str, str]:
+def finish(root, slug: str, path: Path | str = "") -> tuple[str, str]:
     """Serialise an enriched tree twice: HTML for print, XHTML for the EPUB."""
     note_semantics(root)
     key_blocks(root, slug)
     xhtml = serialise(root, xml=True)  # first: the HTML serialisation drops data-line
+    raise_if_any(xml_problems(xhtml, path or slug))
     return serialise(root, xml=False), xhtml
+
+
+XHTML_WRAP = ('<div xmlns="http://www.w3.org/1999/xhtml" '
+              'xmlns:epub="http://www.idpf.org/2007/ops">', "</div>")
+
+
+def xml_problems(xhtml: str, path: Path | str) -> list[Problem]:
+    """The part's XHTML read back as XML, once per changed part: whatever the HTML parser
+    let through that XML forbids is refused here, at its Markdown line, instead of
+    breaking the EPUB stage (or the EPUB) later."""
+    try:
+        etree.fromstring((XHTML_WRAP[0] + xhtml + XHTML_WRAP[1]).encode("utf-8"))
+    except etree.XMLSyntaxError as error:
+        lines = xhtml.split("\n")[:max(error.lineno, 1)]
+        found = [m for line in lines for m in re.findall(r' data-line="(\d+)"', line)]
+        said = re.sub(r", line \d+, column \d+$", "", error.msg)
+        return [Problem(path, int(found[-1]) if found else None, "M030",
+                        f"raw HTML here cannot be written as XHTML for the EPUB: {said}",
+                        "write the raw HTML as XHTML: every attribute with a value, no "
+                        "undeclared prefixes (x:y); or use Markdown instead")]
+    return []

@@ -10,12 +10,13 @@ import jinja2
 from jinja2 import meta
 
 from press import model
+from press.enrich.listings import wrap_code
 from press.util.memo import Fingerprints, Memos, Unprintable
 
 
 def environment(styles: Path) -> jinja2.Environment:
     """One Jinja environment per styles folder; undefined names fail loudly."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(styles / "templates"),
         autoescape=jinja2.select_autoescape(["j2"], default=True),
         undefined=jinja2.StrictUndefined,
@@ -23,6 +24,8 @@ def environment(styles: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["wrap_code"] = wrap_code  # print listings: long lines broken and marked
+    return env
 
 
 def render(styles: Path, template: str, **context) -> str:

@@ -11,17 +11,19 @@ import yaml
 from press.problems import Problem, raise_if_any
 from press.util.memo import Memos
 from press.util.paths import as_shown
-from press.model import QUOTE_STYLES, Book, GlossaryEntry, LintSettings, Metadata, Original, Part
+from press.model import (HIGHLIGHT_THEMES, QUOTE_STYLES, Book, GlossaryEntry, LintSettings,
+                         Metadata, Original, Part)
 from press.problems import PROSE_RULES as RULES
 
 BOOK_KEYS = {
     "title": str, "creator": str, "language": str, "identifier": str, "date": str,
     "rights": str, "subtitle": str, "slug": str, "publisher": str, "edition": str,
     "description": str, "subjects": list, "trim": dict, "front": list, "chapters": list,
-    "back": list, "lint": dict,
+    "back": list, "lint": dict, "highlight": dict,
 }
 BOOK_REQUIRED = ("title", "creator", "language", "identifier", "date", "rights", "chapters")
 LINT_KEYS = {"ignore": list, "quotes": str}
+HIGHLIGHT_KEYS = {"theme": str}
 PART_KEYS = {"title": str, "short-title": str}
 ENTRY_KEYS = {"term": str, "variants": list, "definition": str, "see": list, "original": dict}
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -276,7 +278,26 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
         publisher=data.get("publisher", ""), edition=data.get("edition", ""),
         description=str(data.get("description", "")).strip(),
         subjects=tuple(str(s) for s in data.get("subjects", [])),
-        trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")))
+        trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")),
+        highlight=highlight_theme(data.get("highlight"), lines, shown, problems))
+
+
+def highlight_theme(value, lines: dict, shown: Path, problems: list[Problem]) -> str:
+    """book.yaml's `highlight: {theme: NAME}`: the colours of code listings, one of
+    HIGHLIGHT_THEMES (their rules are in styles/css/highlight.css)."""
+    if not isinstance(value, dict):
+        return HIGHLIGHT_THEMES[0]  # absent, or a wrong type check_keys has reported
+    line = lines.get("highlight")
+    for key in value:
+        if key not in HIGHLIGHT_KEYS:
+            problems.append(Problem(shown, line, "M004", f"unknown key 'highlight.{key}'",
+                                    "use 'theme'"))
+    theme = value.get("theme", HIGHLIGHT_THEMES[0])
+    if theme not in HIGHLIGHT_THEMES:
+        problems.append(Problem(shown, line, "M005", f"highlight.theme is '{theme}'",
+                                "write one of: " + ", ".join(HIGHLIGHT_THEMES)))
+        return HIGHLIGHT_THEMES[0]
+    return theme
 
 
 def _parts(data, manuscript, project, shown, lines, problems, real, memos) -> list[Part]:
