@@ -142,6 +142,15 @@ def test(c):
 INSTALLED = {".venv", "venv", "node_modules", ".git"}
 
 
+@task(help={"update": "rewrite tests/golden/ from the current outputs (after reviewing them)"})
+def golden(c, update=False):
+    """Compare the tiny book's key outputs (OPF, nav, a chapter, a print part) with
+    tests/golden/; with --update, accept the current ones."""
+    env = {"PRESS_GOLDEN_UPDATE": "1"} if update else {}
+    c.run(shlex.join([sys.executable, "-m", "pytest", "-q", "tests/test_golden.py"]), env=env,
+          pty=False)
+
+
 @task
 def clean(c):
     """Remove build/ and caches (not the set-up: .venv/ and node_modules/ stay)."""

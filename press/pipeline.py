@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,8 +146,9 @@ def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> list[pagelist
     """render print HTML -> typeset the parts (WeasyPrint) -> bind -> <slug>.pdf; returns
     where each page begins (kept for an EPUB built alone)."""
     printed = layout_print(ws, p)
-    for message in printed.warnings:
+    for message in printed.warnings:  # said by WeasyPrint in a worker: said here again
         log(f"warning  WeasyPrint: {message}")
+        logging.getLogger("weasyprint").warning("%s", message)
     target = ws.out / f"{p.book.meta.slug}.pdf"
     made.files.append((target, printed.data))
     made.targets.append(target)

@@ -1,6 +1,8 @@
 """Shared fixtures and helpers: the tiny fixture book and throw-away copies of it."""
 from __future__ import annotations
 
+import logging
+
 import shutil
 from pathlib import Path
 
@@ -131,3 +133,28 @@ def codes(problems: list[Problem]) -> set[str]:
 def shown_name(problem: Problem) -> str:
     """The file name part of a problem's path, whatever folder it is shown relative to."""
     return Path(str(problem.path)).as_posix()
+
+
+class _Said(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_weasyprint_warnings(request):
+    """Fail a test on any WeasyPrint warning, in this process or in a typesetting worker
+    (the build says a worker's warnings again through the same logger), unless the test
+    is marked `weasyprint_warnings` because it expects them."""
+    said, logger = _Said(), logging.getLogger("weasyprint")
+    logger.addHandler(said)
+    try:
+        yield
+    finally:
+        logger.removeHandler(said)
+    if said.records and not request.node.get_closest_marker("weasyprint_warnings"):
+        pytest.fail("WeasyPrint warned: " + "; ".join(r.getMessage()[:200]
+                                                      for r in said.records[:5]))

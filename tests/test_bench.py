@@ -138,7 +138,7 @@ def test_quick_run_measures_every_build(quick_run):
 
 def test_html_preview_row_is_measured_only_if_the_pipeline_has_it(quick_run):
     row = quick_run[0]["measures"]["edit_html"]
-    if hasattr(pipeline, "build_html"):
+    if hasattr(pipeline, "make_html"):
         assert row["samples"] and row["median"] > 0
     else:
         assert row["samples"] == [] and row["pass"] is None

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 
 from press.check.validators import run_epubcheck
 from press.enrich.listings import MARK
-from press.pipeline import build
+from press.pipeline import build_once as build
 
 TESTS = Path(__file__).resolve().parent
 CODE_BOOK = TESTS / "fixtures" / "code"

@@ -46,7 +46,9 @@ def opf(epub):
 
 def test_only_the_epub_is_written(builds):
     out = builds[0].parent
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["tiny-book.epub"]
+    # The EPUB and the map of its lines to the Markdown, which check reads.
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "tiny-book.epub", "tiny-book.sources.json"]
     assert not list(out.glob("*.tmp")) and not list(out.glob(".tiny-book.epub.*"))
 
 

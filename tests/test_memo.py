@@ -117,7 +117,7 @@ def test_renderer_reads_a_changed_layout_again(styles):
 def test_zip_archive_is_what_zipfile_writes():
     entries = [("mimetype", b"application/epub+zip", False), ("EPUB/a.xhtml", b"<a/>" * 500, True),
                ("EPUB/\u00e9t\u00e9.css", b"body{}", True), ("EPUB/empty", b"", True)]
-    ours = zip_archive(entries, (2026, 1, 2, 3, 4, 6))
+    ours = zip_archive(entries, (2026, 1, 2, 3, 4, 6), Memos())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as theirs:
         for name, data, deflate in entries:
@@ -133,9 +133,9 @@ def test_zip_archive_is_what_zipfile_writes():
 
 
 def test_put_rewrites_a_file_changed_behind_its_back(tmp_path):
-    page = Page("a.html", b"<p>one</p>")
-    assert put(tmp_path, page) and not put(tmp_path, page)
+    page, written = Page("a.html", b"<p>one</p>"), Memo(64)  # what this process wrote
+    assert put(tmp_path, page, written) and not put(tmp_path, page, written)
     (tmp_path / "a.html").write_bytes(b"<p>edited by hand, longer</p>")
-    assert put(tmp_path, page) and (tmp_path / "a.html").read_bytes() == page.data
+    assert put(tmp_path, page, written) and (tmp_path / "a.html").read_bytes() == page.data
     (tmp_path / "a.html").unlink()
-    assert put(tmp_path, page) and (tmp_path / "a.html").is_file()
+    assert put(tmp_path, page, written) and (tmp_path / "a.html").is_file()
