@@ -114,3 +114,5 @@ class Chapter:
     html: str  # HTML serialisation, for the print document
     xhtml: str  # XML serialisation, for the EPUB content document
     headings: tuple[Heading, ...] = field(default_factory=tuple)
+    # The print edition's HTML: as html, but each note at its call (press.enrich.notes).
+    print_html: str = ""
