@@ -16,6 +16,8 @@ RULES = {
 }
 # P007 (error, never silenced): a lint comment or lint.ignore entry naming no prose rule.
 QUOTE_STYLES = ("straight", "typographic")
+# A language given without its region: the region its hyphenation follows.
+DEFAULT_REGIONS = {"en": "en-US"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,18 @@ class Metadata:
     subjects: tuple[str, ...] = ()
     trim_width: str = "6in"
     trim_height: str = "9in"
+    isbn: str = ""  # ISBN-13 as written in book.yaml, or ""
+    toc_depth: int = 2  # heading levels the contents lists: 1 chapters only, 2 sections
+
+    @property
+    def region_language(self) -> str:
+        """The language with its region, which picks the hyphenation patterns: a bare
+        "en" reads as American English, whose patterns pyphen has as en_US."""
+        return DEFAULT_REGIONS.get(self.language.lower(), self.language)
+
+    @property
+    def isbn_urn(self) -> str:
+        return "urn:isbn:" + self.isbn.replace("-", "").replace(" ", "") if self.isbn else ""
 
 
 @dataclass(frozen=True)

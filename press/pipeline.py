@@ -32,7 +32,6 @@ from press.source.vet import screen_book
 from press.util.write import atomic_write, file_stamp
 
 PROJECT = Path(__file__).resolve().parent.parent
-TOC_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def prepare(manuscript: Path, styles: Path, log=print) -> Prepared:
 def context(p: Prepared) -> dict:
     """What every template may use."""
     return {"meta": p.book.meta, "chapters": p.chapters, "glossary": p.glossary,
-            "fonts": p.faces, "toc_depth": TOC_DEPTH}
+            "fonts": p.faces, "toc_depth": p.book.meta.toc_depth}
 
 
 def print_html(p: Prepared, items, segment: Segment | None = None) -> str:
@@ -228,7 +227,7 @@ def accessibility(p: Prepared, paged: bool) -> dict:
     return {"access_modes": modes, "sufficient": ["textual"], "features": features,
             "summary": "; ".join(said) + ". Nothing depends on colour or sight alone.",
             "conforms_to": "EPUB Accessibility 1.1 - WCAG 2.2 Level AA" if tables_ok else "",
-            "page_source": p.book.meta.identifier if paged else ""}
+            "page_source": (p.book.meta.isbn_urn or p.book.meta.identifier) if paged else ""}
 
 
 def epoch(book_date: str) -> datetime:
