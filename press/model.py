@@ -10,6 +10,9 @@ QUOTE_STYLES = ("straight", "typographic")
 # survives printing in greys: token kinds differ in weight and slant as well as colour.
 HIGHLIGHT_THEMES = ("colour", "greyscale")
 
+# A language given without its region: the region its hyphenation follows.
+DEFAULT_REGIONS = {"en": "en-US"}
+
 
 @dataclass(frozen=True)
 class Metadata:
@@ -30,6 +33,18 @@ class Metadata:
     trim_width: str = "6in"
     trim_height: str = "9in"
     highlight: str = "colour"  # HIGHLIGHT_THEMES
+    isbn: str = ""  # ISBN-13 as written in book.yaml, or ""
+    toc_depth: int = 2  # heading levels the contents lists: 1 chapters only, 2 sections
+
+    @property
+    def region_language(self) -> str:
+        """The language with its region, which picks the hyphenation patterns: a bare
+        "en" reads as American English, whose patterns pyphen has as en_US."""
+        return DEFAULT_REGIONS.get(self.language.lower(), self.language)
+
+    @property
+    def isbn_urn(self) -> str:
+        return "urn:isbn:" + self.isbn.replace("-", "").replace(" ", "") if self.isbn else ""
 
 
 @dataclass(frozen=True)
@@ -108,5 +123,7 @@ class Chapter:
     html: str  # HTML serialisation, for the print document
     xhtml: str  # XML serialisation, for the EPUB content document
     headings: tuple[Heading, ...] = field(default_factory=tuple)
+    # The print edition's HTML: as html, but each note at its call (press.enrich.notes).
+    print_html: str = ""
     # Tables without header cells (the accessibility claim needs none); no template shows it.
     headless_tables: int = field(default=0, metadata={"templates": False})

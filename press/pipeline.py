@@ -40,7 +40,6 @@ from press.workspace import Workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
 PRINT_TEMPLATE = "print/book.html.j2"
-TOC_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print) -> Prepare
 def context(p: Prepared) -> dict:
     """What every template may use."""
     return {"meta": p.book.meta, "chapters": p.chapters, "glossary": p.glossary,
-            "fonts": p.faces, "toc_depth": TOC_DEPTH}
+            "fonts": p.faces, "toc_depth": p.book.meta.toc_depth}
 
 
 def print_context(p: Prepared, items, segment: Segment | None = None) -> dict:
@@ -179,7 +178,8 @@ def make_epub(ws: Workspace, p: Prepared, made: Made, starts=None, log=print) ->
     when = epoch(p.book.meta.date)
     starts = known_page_starts(ws, p, log) if starts is None else starts
     ctx = {**context(p), "modified": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "a11y": accessibility(p.chapters, p.glossary, p.images, p.book.meta.identifier,
+           "a11y": accessibility(p.chapters, p.glossary, p.images,
+                                 p.book.meta.isbn_urn or p.book.meta.identifier,
                                  paged=bool(starts))}
     renderer = Renderer(p.styles, ws.memos)  # unchanged documents are kept (memos)
     items, lines = epub.content_items(ctx, p.chapters, p.glossary, starts, renderer)

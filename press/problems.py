@@ -37,6 +37,8 @@ CODES = MappingProxyType({
     "M025": ("error", "a slug that cannot be a file name"),
     "M026": ("error", "an image file of an unsupported type, or not holding its type"),
     "M027": ("error", "Pandoc failed to read a file"),
+    "M028": ("error", "an isbn that is not an ISBN-13, or whose check digit is wrong"),
+    "M029": ("error", "a toc-depth that is not 1 to 4"),
     "M030": ("error", "raw HTML that cannot be written as XHTML"),
     "M031": ("error", "a grid, simple or multiline table (only pipe tables are read)"),
     "M032": ("error", "raw TeX, or a raw block or span for a format other than HTML"),

@@ -37,6 +37,7 @@ class Enriched:
 
     html: str
     xhtml: str
+    print_html: str  # notes at their calls (press.enrich.notes)
     uses: tuple[tuple[str, bool], ...]  # (entry slug, linked) of each use, in order
     problems: tuple[Problem, ...]  # glossary keys naming no entry (G002)
 
@@ -98,10 +99,10 @@ def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem],
             uses[slug].append(use)
     done = []
     for part, unit in zip(book.parts, units):
-        html, xhtml = texts_memo.get((unit, given.get(part.slug, ())),
-                                lambda: with_ids(unit, given.get(part.slug, ())))
+        html, xhtml, printed = texts_memo.get((unit, given.get(part.slug, ())),
+                                              lambda: with_ids(unit, given.get(part.slug, ())))
         found = scans[part.slug]
-        done.append(Chapter(part, html, xhtml, headings_of(found, ids[part.slug]),
+        done.append(Chapter(part, html, xhtml, headings_of(found, ids[part.slug]), printed,
                             headless_tables=sum(not has_head for has_head in found.tables)))
     return Enrichment(tuple(done), uses, tuple(images))
 
@@ -129,18 +130,18 @@ def enrich_part(fragment: str, trees: dict, part: Part, ids, hrefs, names,
         uses, problems = tuple(marker.uses), tuple(marker.problems)
     for el in root.iter("a", "span"):
         el.attrib.pop("data-term", None)  # only needed while marking
-    html, xhtml = finish(root, part.slug, part.path)
-    return Enriched(html, xhtml, uses, problems)
+    html, xhtml, printed = finish(root, part.slug, part.path)
+    return Enriched(html, xhtml, printed, uses, problems)
 
 
-def with_ids(unit: Enriched, ids: tuple[str, ...]) -> tuple[str, str]:
-    """The part's HTML and XHTML with each term use's book-wide id in place."""
+def with_ids(unit: Enriched, ids: tuple[str, ...]) -> tuple[str, str, str]:
+    """The part's HTML, XHTML and print HTML with each term use's book-wide id in place."""
     if not unit.uses:
-        return unit.html, unit.xhtml
+        return unit.html, unit.xhtml, unit.print_html
     def swap(match) -> str:
         return ids[int(match.group(1))]
-    html, n = STAND_INS.subn(swap, unit.html)
-    xhtml, m = STAND_INS.subn(swap, unit.xhtml)
-    if n != len(ids) or m != len(ids):
-        raise RuntimeError(f"term uses: {len(ids)} ids for {n} and {m} places")
-    return html, xhtml
+    texts, counts = zip(*(STAND_INS.subn(swap, text)
+                          for text in (unit.html, unit.xhtml, unit.print_html)))
+    if any(n != len(ids) for n in counts):
+        raise RuntimeError(f"term uses: {len(ids)} ids for {counts} places")
+    return texts

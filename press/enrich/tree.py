@@ -8,6 +8,7 @@ from pathlib import Path
 from lxml import etree, html
 
 from press.enrich import listings
+from press.enrich import notes
 from press.source.convert import END_MARKER, MARKER, pos_line
 from press.problems import Problem, raise_if_any
 from press.model import Book, Heading, Part
@@ -285,17 +286,6 @@ def key_blocks(root, prefix: str) -> None:
         el.set("data-b", f"{prefix}.{n}")
 
 
-NOTE_TYPES = {"footnote-ref": "noteref", "footnote-back": "backlink", "footnotes": "endnotes"}
-
-
-def note_semantics(root) -> None:
-    """Name Pandoc's end notes for reading systems too (Pandoc already sets the ARIA roles)."""
-    for el in root.iter("a", "section"):
-        for cls in el.get("class", "").split():
-            if cls in NOTE_TYPES:
-                el.set("data-epub-type", NOTE_TYPES[cls])
-
-
 def apply(root, ids: tuple[str, ...], hrefs: tuple, names: tuple) -> None:
     """Give a part's tree what the rest of the book decided: its book-wide ids, its links'
     targets and its images' names (each in the order scan() found them; None: unchanged)."""
@@ -310,14 +300,17 @@ def apply(root, ids: tuple[str, ...], hrefs: tuple, names: tuple) -> None:
             img.set("src", name)
 
 
-def finish(root, slug: str, path: Path | str = "") -> tuple[str, str]:
-    """Serialise an enriched tree twice: HTML for print, XHTML for the EPUB."""
-    note_semantics(root)
-    key_blocks(root, slug)
-    xhtml = serialise(root, xml=True)  # first: the HTML serialisation drops data-line
+def finish(root, slug: str, path: Path | str = "") -> tuple[str, str, str]:
+    """Serialise an enriched tree three times: HTML for the screen edition, XHTML for the
+    EPUB and HTML for print, the notes shaped for each (press.enrich.notes)."""
+    key_blocks(root, slug)  # before the notes move: every edition shares the keys
+    xhtml = serialise(notes.epub_notes(root), xml=True)  # keeps data-line: first
     raise_if_any(xml_problems(xhtml, path or slug))
-    return serialise(root, xml=False), xhtml
-
+    if not notes.has_notes(root):
+        text = serialise(root, xml=False)
+        return text, xhtml, text
+    printed = serialise(notes.print_notes(root), xml=False)
+    return serialise(root, xml=False), xhtml, printed
 
 XHTML_WRAP = ('<div xmlns="http://www.w3.org/1999/xhtml" '
               'xmlns:epub="http://www.idpf.org/2007/ops">', "</div>")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from press.epub.cover import cover_png
 from press.pdf import pagelist
 from press.source.fonts import subset_font
 from press.util.memo import Memos
@@ -163,8 +164,8 @@ def support_items(ctx, items, faces, images, styles: Path, cache: Path | None,
     chars = set().union(*(kept.get(i.data, lambda: frozenset(i.data.decode("utf-8")))
                           for i in items))
     text = "".join(sorted(chars))  # what the fonts must cover
-    out = [Item("cover-image", "cover.svg", "image/svg+xml",
-                render_("epub/cover.svg.j2", **ctx).encode("utf-8"), "cover-image"),
+    out = [Item("cover-image", "cover.png", "image/png",
+                cover_png(ctx, faces, styles, cache, render_), "cover-image"),
            Item("css-fonts", "css/fonts.css", "text/css",
                 render_("epub/fonts.css.j2", fonts=faces).encode("utf-8")),
            Item("css-epub", "css/epub.css", "text/css", (styles / "css" / "epub.css").read_bytes()),

@@ -19,7 +19,7 @@ BOOK_KEYS = {
     "title": str, "creator": str, "language": str, "identifier": str, "date": str,
     "rights": str, "subtitle": str, "slug": str, "publisher": str, "edition": str,
     "description": str, "subjects": list, "trim": dict, "front": list, "chapters": list,
-    "back": list, "lint": dict, "highlight": dict,
+    "back": list, "lint": dict, "highlight": dict, "isbn": str, "toc-depth": int,
 }
 BOOK_REQUIRED = ("title", "creator", "language", "identifier", "date", "rights", "chapters")
 LINT_KEYS = {"ignore": list, "quotes": str}
@@ -271,6 +271,8 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
             problems.append(Problem(shown, lines.get("trim"), "M008",
                                     f"trim {key} '{trim[key]}' is not a length",
                                     "write a number with a unit: 6in, 152mm, 15.2cm or 432pt"))
+    isbn = _isbn(data.get("isbn"), shown, lines, problems)
+    depth = _toc_depth(data.get("toc-depth", 2), shown, lines, problems)
     return Metadata(
         title=data["title"], creator=data["creator"], language=lang,
         identifier=data["identifier"], date=data["date"], rights=data["rights"],
@@ -279,7 +281,42 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
         description=str(data.get("description", "")).strip(),
         subjects=tuple(str(s) for s in data.get("subjects", [])),
         trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")),
-        highlight=highlight_theme(data.get("highlight"), lines, shown, problems))
+        highlight=highlight_theme(data.get("highlight"), lines, shown, problems),
+        isbn=isbn, toc_depth=depth)
+
+
+def _isbn(value, shown: Path, lines: dict, problems: list[Problem]) -> str:
+    """book.yaml's isbn, hyphenated as given; an ISBN-13 whose check digit holds."""
+    if value is None:
+        return ""
+    value = str(value).strip()
+    digits = re.sub(r"[- ]", "", value)
+    if not re.fullmatch(r"97[89]\d{10}", digits):
+        problems.append(Problem(shown, lines.get("isbn"), "M028",
+                                f"isbn '{value}' is not an ISBN-13",
+                                "write the 13 digits, starting 978 or 979, hyphens allowed"))
+    elif isbn_check_digit(digits[:12]) != int(digits[12]):
+        problems.append(Problem(shown, lines.get("isbn"), "M028",
+                                f"isbn '{value}' has a wrong check digit (the last digit "
+                                f"would be {isbn_check_digit(digits[:12])})",
+                                "copy the ISBN again from the agency's record"))
+    return value
+
+
+def isbn_check_digit(first12: str) -> int:
+    """ISBN-13's check digit: the digits weighted 1, 3, 1, 3, ..., summed, to a multiple of 10."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return (10 - total % 10) % 10
+
+
+def _toc_depth(value, shown: Path, lines: dict, problems: list[Problem]) -> int:
+    """book.yaml's toc-depth: which heading levels the contents lists (1: chapters only)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
+        problems.append(Problem(shown, lines.get("toc-depth"), "M029",
+                                f"toc-depth is '{value}'",
+                                "write 1 (chapters only), 2 (and their sections), 3 or 4"))
+        return 2
+    return value
 
 
 def highlight_theme(value, lines: dict, shown: Path, problems: list[Problem]) -> str:

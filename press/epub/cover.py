@@ -1,0 +1,68 @@
+"""Stage 5b, the EPUB's cover: the cover SVG drawn with the book's own faces, as a PNG.
+
+Retailers want a raster cover, and an SVG cover's live text would be drawn by each
+reading system in whatever face it has. So the SVG is laid out by WeasyPrint (which
+loads the faces of styles/fonts.yaml), the page rasterised by PDFium, and the pixels
+written as a PNG with no time stamp or other varying chunk: the same cover and faces
+give the same bytes. Kept in the build's cache folder by what it is drawn from.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+from press.problems import BuildError, Problem
+from press.render.templates import Renderer
+
+WIDTH = 1600  # px; the height follows the SVG's own proportions (the trim's: 6 x 9 in)
+HEIGHT = 2400
+
+
+def cover_png(ctx: dict, faces, styles: Path, cache: Path | None = None,
+              renderer: Renderer | None = None) -> bytes:
+    """The cover as PNG bytes, from the cache folder when nothing it depends on changed."""
+    render_ = renderer or Renderer(styles)
+    html = render_("epub/cover.html.j2", **{**ctx, "fonts": faces}, width=WIDTH, height=HEIGHT)
+    digest = hashlib.sha256(html.encode("utf-8"))
+    for face in faces:
+        digest.update(face.path.read_bytes())
+    kept = cache / "cover" / f"{digest.hexdigest()[:32]}.png" if cache else None
+    if kept is not None and kept.is_file():
+        return kept.read_bytes()
+    data = rasterise(draw(html, [styles, *{f.path.parent for f in faces}]))
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_bytes(data)
+    return data
+
+
+def draw(html: str, roots) -> bytes:
+    """The cover page as a one-page PDF; any WeasyPrint warning fails the build."""
+    from press.pdf.weasy import layout
+
+    warnings: list[str] = []
+    document = layout(html, Path(roots[0]), roots, warnings)
+    if warnings:
+        raise BuildError([Problem("styles/templates/epub/cover.html.j2", None, "W002",
+                                  f"the cover: WeasyPrint says {w}",
+                                  "fix the cover template") for w in warnings])
+    return document.write_pdf()
+
+
+def rasterise(pdf: bytes) -> bytes:
+    """The first page at WIDTH px across, as an RGB PNG without metadata."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        page = document[0]
+        bitmap = page.render(scale=WIDTH / page.get_width(), draw_annots=False)
+        image = bitmap.to_pil().convert("RGB")
+    finally:
+        document.close()
+    if image.size != (WIDTH, HEIGHT):
+        image = image.resize((WIDTH, HEIGHT))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
