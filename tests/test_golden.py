@@ -6,6 +6,7 @@ A change to any of them fails here until it is looked at and accepted with
 from __future__ import annotations
 
 import os
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -20,8 +21,12 @@ UPDATE = os.environ.get("PRESS_GOLDEN_UPDATE") == "1"
 
 
 def portable(text: str) -> str:
-    """Paths of this checkout written as the same words on every machine."""
-    return text.replace(PROJECT.as_uri(), "file://PROJECT").replace(str(PROJECT), "PROJECT")
+    """Paths of this checkout and of the installed packages (the fonts) written as the same
+    words on every machine."""
+    site = Path(sysconfig.get_paths()["purelib"]).resolve()
+    for path, word in ((site, "SITE"), (PROJECT, "PROJECT")):
+        text = text.replace(path.as_uri(), f"file://{word}").replace(str(path), word)
+    return text
 
 
 @pytest.fixture(scope="module")
