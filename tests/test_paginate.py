@@ -87,7 +87,7 @@ def test_the_bound_book_has_one_structure_tree(make_book, paginator):
             annotations += 1
     assert annotations > 0 and pages_marked >= len(book.pages) // 2
     assert all(child.P.objgen == document.objgen for child in document.K)
-    assert str(book.Root.Lang) == "en" and book.Root.MarkInfo.Marked
+    assert str(book.Root.Lang) == "en-US" and book.Root.MarkInfo.Marked
 
 
 def test_a_warm_rebuild_typesets_only_the_edited_chapter(make_book, paginator):

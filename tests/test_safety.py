@@ -230,6 +230,7 @@ def test_weasyprint_fetcher_refuses_anything_outside(html, tmp_path):
     assert "refused to fetch" in caught.value.problems[0].message
 
 
+@pytest.mark.weasyprint_warnings  # the refused image is said, and the test's HTML has no lang
 def test_fetch_refused_inside_an_svg_still_fails_the_build(tmp_path):
     # WeasyPrint fetches an inline SVG's images only while writing, and swallows errors.
     document = pdf.layout('<svg width="9" height="9"><image href="file:///etc/passwd" '
@@ -240,6 +241,7 @@ def test_fetch_refused_inside_an_svg_still_fails_the_build(tmp_path):
     assert "file:///etc/passwd" in caught.value.problems[0].message
 
 
+@pytest.mark.weasyprint_warnings  # the test's own HTML has no lang
 def test_weasyprint_reads_files_inside_the_roots(tmp_path):
     png = Path(__file__).parent / "fixtures" / "pixel.png"
     (tmp_path / "images").mkdir()
