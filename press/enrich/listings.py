@@ -42,7 +42,7 @@ def tidy(root) -> None:
                 del line.attrib["id"]
             for anchor in list(line.iterchildren("a")):
                 if anchor.get("aria-hidden") == "true" and not anchor.text_content():
-                    _remove_keeping_tail(anchor)
+                    drop_keeping_tail(anchor)
 
 
 def columns(trim_width: str) -> int:
@@ -136,7 +136,8 @@ def split(node, where: str, at: int, indent: int) -> None:
         node.addnext(mark)
 
 
-def _remove_keeping_tail(node) -> None:
+def drop_keeping_tail(node) -> None:
+    """Remove an element from its tree, keeping the text that follows it."""
     parent, previous = node.getparent(), node.getprevious()
     if node.tail:
         if previous is not None:

@@ -35,7 +35,7 @@ def parse_fragment(fragment: str) -> html.HtmlElement:
     for comment in list(root.iter(etree.Comment)):
         _take_marker(comment)
     for instruction in list(root.iter(etree.ProcessingInstruction)):
-        _drop_keeping_tail(instruction)  # `<?php ... ?>` and the like: never shown either
+        listings.drop_keeping_tail(instruction)  # `<?php ... ?>` and the like: never shown either
     listings.tidy(root)
     return root
 
@@ -57,17 +57,8 @@ def _take_marker(comment) -> None:
         for el in after.iterdescendants():
             if isinstance(el.tag, str) and not el.get("data-line") and el.sourceline:
                 el.set("data-line", str(line + el.sourceline - after.sourceline))
-    _drop_keeping_tail(comment)
+    listings.drop_keeping_tail(comment)
 
-
-def _drop_keeping_tail(node) -> None:
-    parent, previous = node.getparent(), node.getprevious()
-    if node.tail:
-        if previous is not None:
-            previous.tail = (previous.tail or "") + node.tail
-        else:
-            parent.text = (parent.text or "") + node.tail
-    parent.remove(node)
 
 
 def line_of(el) -> int | None:
