@@ -121,6 +121,10 @@ def missing_system(need_venv: bool) -> list[Missing]:
     if not chromium or not Path(chromium).exists():
         missing.append(Missing("Chromium (DAISY Ace and the preview tests drive it)",
                                ("chromium",)))
+    if not all(shutil.which(tool) for tool in ("pdftotext", "pdffonts", "pdftoppm")):
+        missing.append(Missing("Poppler's pdftotext, pdffonts and pdftoppm (the tests read the "
+                               "PDF with them; pdftoppm renders pages to look at)",
+                               ("poppler-utils",)))
     if sys.platform.startswith("linux") and not CMYK_PROFILE.is_file():
         missing.append(Missing("a CMYK ICC profile (the print-ready PDF's output intent)",
                                ("libgs-common",)))

@@ -129,12 +129,27 @@ def print_ready(c, manuscript=str(MANUSCRIPT), out=str(BUILD), standard="x-4", m
         return _run(lambda: build_print_ready(ws, Path(manuscript), settings), out)
 
 
+def _checkers_installed() -> None:
+    """The end-to-end tests run DAISY Ace from node_modules/. `./book` installs it; an
+    environment made by hand (`pip install -e '.[dev]'`) has not yet, so do it here."""
+    import book
+
+    if book.node_installed():
+        return
+    try:
+        book.install_node()
+    except (book.SetupFailed, OSError) as failed:
+        raise Exit(f"{failed}\nbook: the tests need DAISY Ace: install Node.js 20+ and npm "
+                   "(README, Prerequisites), then run ./book setup", code=1) from None
+
+
 @task
 def test(c):
     """Run the test suite (unit and end-to-end); pytest's own options go after `--`.
 
     `invoke test -- -k serve -x`, or `./book test -k serve -x`.
     """
+    _checkers_installed()
     c.run(shlex.join([sys.executable, "-m", "pytest", *shlex.split(c.remainder)]), pty=False)
 
 

@@ -96,6 +96,9 @@ def check_epub(epub: Path, out: Path) -> None:
         assert re.search(r'<span class="kw">', chapters)
         assert 'class="highlight-colour"' in chapters
         assert "highlight-colour .kw" in archive.read("EPUB/css/highlight.css").decode()
+        dark = archive.read("EPUB/css/highlight-dark.css").decode()
+        assert "prefers-color-scheme: dark" in dark and "highlight-colour .kw" in dark
+        assert 'href="css/highlight-dark.css"' in chapters
         assert "wrap-mark" not in chapters  # the EPUB reflows: no print breaks in it
 
 
@@ -103,6 +106,8 @@ def check_screen(out: Path) -> None:
     pages = "".join(p.read_text(encoding="utf-8") for p in (out / "html").glob("*.html"))
     assert '<span class="kw">' in pages and "<!--" not in pages
     assert (out / "html" / "css" / "highlight.css").is_file()
+    assert "prefers-color-scheme: dark" in (out / "html" / "css" / "highlight-dark.css").read_text()
+    assert 'href="css/highlight-dark.css"' in pages
 
 
 def test_the_listings_fixture_builds_whole_in_every_edition(tmp_path):

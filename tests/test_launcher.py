@@ -191,7 +191,7 @@ def test_test_arguments_reach_the_task_whole(probe):
                     "Linux loader")
 def test_missing_system_packages_are_named_with_one_command(tmp_path):
     """No Pango (an empty file shadows it on LD_LIBRARY_PATH), and a PATH with python3 and
-    apt-get only: no Java, Node.js, npm or Chromium. Nothing is set up."""
+    apt-get only: no Java, Node.js, npm, Chromium or Poppler. Nothing is set up."""
     folder = make_probe(tmp_path / "bare")
     tools = tmp_path / "bin"
     tools.mkdir()
@@ -208,13 +208,13 @@ def test_missing_system_packages_are_named_with_one_command(tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     for name in ("libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0", "default-jre-headless",
-                 "nodejs npm", "chromium"):
+                 "nodejs npm", "chromium", "poppler-utils"):
         assert name in done.stderr, done.stderr
     if (tools / "apt-get").exists():
         sudo = "" if os.geteuid() == 0 else "sudo "
         assert (f"book: install them with:  {sudo}apt-get install -y --no-install-recommends "
                 "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 default-jre-headless "
-                "nodejs npm chromium") in done.stderr.splitlines()
+                "nodejs npm chromium poppler-utils") in done.stderr.splitlines()
     assert not (folder / ".venv").exists()
 
 

@@ -170,7 +170,9 @@ def support_items(ctx, items, faces, images, styles: Path, cache: Path | None,
                 render_("epub/fonts.css.j2", fonts=faces).encode("utf-8")),
            Item("css-epub", "css/epub.css", "text/css", (styles / "css" / "epub.css").read_bytes()),
            Item("css-highlight", "css/highlight.css", "text/css",
-                (styles / "css" / "highlight.css").read_bytes())]
+                (styles / "css" / "highlight.css").read_bytes()),
+           Item("css-highlight-dark", "css/highlight-dark.css", "text/css",
+                (styles / "css" / "highlight-dark.css").read_bytes())]
     for n, face in enumerate(faces, 1):
         out.append(Item(f"font-{n}", f"fonts/{face.name}", "font/ttf", subset_font(face, text, cache, memos)))
     media = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",

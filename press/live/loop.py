@@ -23,6 +23,7 @@ STYLE_USERS = {
     "css/print.css": {"pdf"}, "templates/print": {"pdf"},
     "css/epub.css": {"epub"}, "templates/epub": {"epub"},
     "css/screen.css": {"html"}, "templates/html": {"html"},
+    "css/highlight-dark.css": {"epub", "html"},
 }
 
 

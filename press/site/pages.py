@@ -87,7 +87,8 @@ def assets(faces, images, renderer: Renderer) -> list[Page]:
     fonts = renderer.memos("site.fonts", 32)  # (font file, time stamp and size) -> bytes
     out = [Page("css/fonts.css", renderer.plain("html/fonts.css.j2", fonts=faces).encode()),
            Page("css/screen.css", (styles / "css" / "screen.css").read_bytes()),
-           Page("css/highlight.css", (styles / "css" / "highlight.css").read_bytes())]
+           Page("css/highlight.css", (styles / "css" / "highlight.css").read_bytes()),
+           Page("css/highlight-dark.css", (styles / "css" / "highlight-dark.css").read_bytes())]
     out += [Page(f"fonts/{face.name}", read(face.path, fonts)) for face in faces]
     out += [Page(image.name, image.source.read_bytes())
             for image in sorted(set(images), key=lambda i: i.name)]
