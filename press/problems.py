@@ -19,7 +19,7 @@ CODES = MappingProxyType({
     "M007": ("error", "an invalid language tag"),
     "M008": ("error", "a bad trim length"),
     "M009": ("error", "a listed file is missing"),
-    "M010": ("error", "a Markdown file has no front matter"),
+    "M010": ("error", "a Markdown file has no title (no front matter title: and no leading # Title)"),
     "M011": ("error", "an empty file, or one with only markup or comments"),
     "M012": ("error", "a Markdown file in front/, chapters/ or back/ is not listed"),
     "M013": ("error", "a second title in a chapter"),
@@ -42,6 +42,7 @@ CODES = MappingProxyType({
     "M030": ("error", "raw HTML that cannot be written as XHTML"),
     "M031": ("error", "a grid, simple or multiline table (only pipe tables are read)"),
     "M032": ("error", "raw TeX, or a raw block or span for a format other than HTML"),
+    "M033": ("error", "a list item in book.yaml indented under the item above it"),
     # glossary
     "G001": ("error", "an entry is never used in the chapters"),
     "G002": ("error", "key= names no entry"),

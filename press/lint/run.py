@@ -89,8 +89,9 @@ def loose_sources(manuscript: Path):
     project, scratch = manuscript.parent, []
     data = _yaml(manuscript / "book.yaml")
     data = data if isinstance(data, dict) else {}
-    listed = [manuscript / str(e) for key in ("front", "chapters", "back")
-              for e in (data.get(key) or []) if isinstance(data.get(key), list)]
+    listed = [manuscript / piece for key in ("front", "chapters", "back")
+              for e in (data.get(key) or []) if isinstance(data.get(key), list)
+              for piece in str(e).split(" - ")]  # an item folded into the one above (M033)
     paths = [p for p in listed if p.suffix == ".md" and p.is_file()] or \
         sorted(manuscript.glob("*/*.md"))
     sources = []

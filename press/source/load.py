@@ -77,12 +77,11 @@ def parse_yaml(text: str, shown: Path, problems: list[Problem], first_line: int 
         problems.append(Problem(shown, line, code, message, hint))
         return None, None
 
-    hint = "fix the YAML syntax (indentation, colons, quotes)"
     try:
         node = yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError as exc:
-        what = getattr(exc, "problem", None) or str(exc)
-        return fail("M003", f"invalid YAML: {what}", hint, getattr(exc, "problem_mark", None))
+        what, hint, mark = yaml_syntax(exc, text)
+        return fail("M003", f"invalid YAML: {what}", hint, mark)
     twice = _duplicate_key(node)
     if twice is not None:
         return fail("M024", f"key '{twice.value}' is given twice",
@@ -97,6 +96,52 @@ def parse_yaml(text: str, shown: Path, problems: list[Problem], first_line: int 
                 f"invalid YAML: {getattr(exc, 'problem', None) or exc}")
         return fail("M003", what,
                     "quote it to keep it as text, or correct it (dates are YYYY-MM-DD)", mark)
+
+
+# What PyYAML's scanner says, and what an author most likely did: (message, hint).
+OPENINGS = {
+    "quoted scalar": ("a quote opened here is never closed",
+                      "close the quote on the same line, or quote the whole value"),
+    "flow sequence": ("a list opened with [ here is never closed",
+                      "close the list with ], and separate its items with commas"),
+    "flow mapping": ("a mapping opened with { here is never closed",
+                     "close it with }, and separate its keys with commas"),
+}
+
+
+def yaml_syntax(exc: yaml.YAMLError, text: str):
+    """A YAML syntax error as an author can act on it: (message, hint, mark).
+
+    An unclosed construct is reported where it opened (PyYAML notices only at the end of
+    the text); a character that cannot start a token is named (a tab, most often).
+    """
+    problem = getattr(exc, "problem", None) or str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    context, opened = getattr(exc, "context", None) or "", getattr(exc, "context_mark", None)
+    for construct, (message, hint) in OPENINGS.items():
+        if construct in context and opened is not None:
+            return message, hint, opened
+    if "cannot start any token" in problem and mark is not None:
+        char = _char_at(text, mark)
+        if char == "\t":
+            return ("a tab character, which YAML does not allow for indentation",
+                    "indent with spaces only (two per level)", mark)
+        if char:
+            return (f"the character {char!r} cannot start a value",
+                    f"quote the value that starts with {char!r}", mark)
+    if "mapping values are not allowed" in problem:
+        return ("a second ': ' on one line",
+                "quote a value that holds ': ', as in title: \"Alpha: the first\"", mark)
+    if "expected <block end>" in problem or "expected ':'" in problem:
+        return (problem, "check the indentation: keys of one mapping start in the same "
+                "column, list items under a key are indented under it", mark)
+    return problem, "fix the YAML syntax (indentation, colons, quotes)", mark
+
+
+def _char_at(text: str, mark) -> str:
+    lines = text.split("\n")
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return line[mark.column] if mark.column < len(line) else ""
 
 
 def _nodes(node):
@@ -196,6 +241,7 @@ def load_book(manuscript: Path, project: Path | None = None, memos: Memos | None
         raise_if_any(problems)  # without the required keys, nothing further can be checked
     meta = _metadata(data, shown, lines, problems)
     lint = lint_settings(data.get("lint") or {}, _value_node(node, "lint"), shown, problems)
+    _folded_items(data, node, shown, problems)
     real: dict[Path, Path] = {}  # each listed file's resolved path, resolved once
     parts = _parts(data, manuscript, project, shown, lines, problems, real, memos)
     glossary, gpath = _glossary(manuscript, project, problems, memos)
@@ -204,6 +250,29 @@ def load_book(manuscript: Path, project: Path | None = None, memos: Memos | None
     back = [str(x) for x in data.get("back", ["glossary"])]
     return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back,
                 lint)
+
+
+def _folded_items(data: dict, node, shown: Path, problems: list[Problem]) -> None:
+    """A list item indented one space too far is folded into the item above it:
+    '- a.md' then '   - b.md' reads as the one file 'a.md - b.md'. Report the line that was
+    folded and list the files as meant, so nothing else reports a knock-on error."""
+    for key in ("front", "chapters", "back"):
+        items = _value_node(node, key)
+        if not isinstance(data.get(key), list) or not isinstance(items, yaml.SequenceNode):
+            continue
+        fixed = []
+        for value, item in zip(data[key], items.value):
+            pieces = str(value).split(" - ") if isinstance(item, yaml.ScalarNode) \
+                and not item.style and item.end_mark.line > item.start_mark.line else []
+            if len(pieces) < 2:
+                fixed.append(value)
+                continue
+            problems.append(Problem(shown, item.start_mark.line + 2, "M033",
+                                    f"this line is indented under the previous item of "
+                                    f"'{key}', so YAML reads '{value}' as one file name",
+                                    "start each '- ' of the list in the same column"))
+            fixed += pieces
+        data[key] = fixed
 
 
 def _value_node(node, key: str):
@@ -405,32 +474,60 @@ def _part_of_text(path: Path, shown: Path, kind: str, number, text: str, problem
     """The Part a file's text makes, or None when it cannot make one (problems say why)."""
     if not text.strip():
         problems.append(Problem(shown, 1, "M011", "the file is empty",
-                                "write the chapter with its front matter, or remove it from "
-                                "book.yaml"))
+                                "write the chapter, starting with '# Title', or remove it "
+                                "from book.yaml"))
         return None
     match = FRONT_MATTER.match(text)
-    if not match:
-        problems.append(Problem(shown, 1, "M010", "no YAML front matter",
-                                "start the file with ---, 'title: ...', ---"))
+    meta = _front_matter(match, shown, problems) if match else {}
+    if meta is None:
         return None
+    head = text[: match.end()] if match else ""
+    blanked = "\n" * head.count("\n") + text[len(head):]
+    if "title" not in meta:
+        blanked, meta = _title_from_heading(blanked, meta)
+    if "title" not in meta:
+        problems.append(Problem(shown, 1, "M010", "the file has no title",
+                                "start it with a level-1 heading, '# Title', or with front "
+                                "matter: ---, 'title: ...', ---"))
+        return None
+    if not blanked.strip():
+        problems.append(Problem(shown, head.count("\n") or 1, "M011",
+                                "the file has no text after its title",
+                                "write the chapter, or remove it from book.yaml"))
+    title = smarten(str(meta["title"]))
+    short = smarten(str(meta.get("short-title") or title))
+    return Part(kind, shown, _part_slug(path), title, short, blanked, number)
+
+
+def _front_matter(match, shown: Path, problems) -> dict | None:
+    """A part's front matter as a checked mapping; None when it cannot be one."""
     meta, node = parse_yaml(match.group(1), shown, problems, first_line=2)
     if not isinstance(meta, dict):
         if node is not None or meta is None and match.group(1).strip() == "":
             problems.append(Problem(shown, 2, "M005", "front matter must be a mapping",
                                     "write 'title: ...'"))
         return None
-    check_keys(meta, PART_KEYS, ("title",), shown, key_lines(node, 2), 1, problems)
-    body = text[match.end():]
-    if not body.strip():
-        fence = text[: match.start(2)].count("\n") + 1  # the closing ---
-        problems.append(Problem(shown, fence, "M011",
-                                "the file has no text after its front matter",
-                                "write the chapter, or remove it from book.yaml"))
-    blanked = "\n" * text[: match.end()].count("\n") + body
-    slug = _part_slug(path)
-    title = smarten(str(meta.get("title", path.stem)))
-    short = smarten(str(meta.get("short-title") or title))
-    return Part(kind, shown, slug, title, short, blanked, number)
+    check_keys(meta, PART_KEYS, (), shown, key_lines(node, 2), 1, problems)
+    return meta if isinstance(meta.get("title", ""), str) else None
+
+
+# A leading ATX level-1 heading, '# Title' or '# Title {#id .class}', as Quarto, mkdocs
+# and mdBook read a chapter's title; the closing #s and attributes are not part of it.
+LEADING_TITLE = re.compile(r"[ ]{0,3}#[ \t]+(.+?)(?:[ \t]+#+)?(?:[ \t]*\{[^}]*\})?[ \t]*")
+
+
+def _title_from_heading(body: str, meta: dict) -> tuple[str, dict]:
+    """(body, meta) with the body's leading '# Title' taken as the title: the heading's
+    line is blanked so every other line keeps its number."""
+    first_text = len(body) - len(body.lstrip())
+    line_start = body.rfind("\n", 0, first_text) + 1
+    line_end = body.find("\n", first_text)
+    line_end = len(body) if line_end < 0 else line_end
+    line = body[line_start:line_end]
+    heading = LEADING_TITLE.fullmatch(line)
+    if heading is None:
+        return body, meta
+    return body[:line_start] + body[line_end:], {**meta, "title": heading.group(1)}
 
 
 def _glossary(manuscript: Path, project: Path, problems, memos):
@@ -472,6 +569,8 @@ def _entry(item, node, shown: Path, problems) -> GlossaryEntry | None:
                                 "write '- term: ...' with 'definition: ...'"))
         return None
     lines = key_lines(node)
+    if "definition" in item and item["definition"] is None:
+        item["definition"] = ""  # an empty 'definition:' is G005's, with the term named
     check_keys(item, ENTRY_KEYS, ("term", "definition"), shown, lines, line, problems)
     if not isinstance(item.get("term"), str):
         return None  # missing or not text: reported above
