@@ -63,9 +63,13 @@ class Made:
     targets: list[Path] = field(default_factory=list)  # what the build reports it made
 
 
-def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print) -> Prepared:
-    """load -> convert -> vet -> enrich: the shared front half of every build."""
-    book = load_book(manuscript, memos=ws.memos)
+def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print,
+            book: Book | None = None) -> Prepared:
+    """load -> convert -> vet -> enrich: the shared front half of every build.
+
+    book: one already loaded (lint passes the one a load with local faults still made).
+    """
+    book = book or load_book(manuscript, memos=ws.memos)
     ws.memos.fit(len(book.parts))  # what a warm process keeps, sized to this book
     log(f"load     {len(book.parts)} parts, {len(book.glossary)} glossary entries")
     runs = ws.pandoc.cache.runs

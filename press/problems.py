@@ -144,8 +144,11 @@ class Problem:
 class BuildError(Exception):
     """Raised with every problem found at once; the CLI turns it into an exit code."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], partial=None):
         self.problems = list(problems)
+        # What was made despite the problems, when they leave it whole enough for the
+        # later checks to run on (lint uses it; a build never does).
+        self.partial = partial
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from press.lint.regions import known_in_region
 from press.source.convert import Pandoc
 from press.problems import BuildError, Problem
 from press.model import QUOTE_STYLES  # noqa: F401  (lint settings use them too)
@@ -308,14 +309,18 @@ def has_dictionary(language: str, memos: Memos | None = None) -> bool:
     return speller(language, memos or Memos()) is not None
 
 
-def known(word: str, dictionary, words: frozenset[str]) -> bool:
-    """In the word list or the dictionary, as written, without a possessive, or part by part."""
+def known(word: str, dictionary, words: frozenset[str], language: str = "") -> bool:
+    """In the word list or the dictionary, as written, without a possessive, or part by
+    part; in a British-spelling region, also as the British form of a dictionary word."""
     plain = word.replace("’", "'")
     forms = {plain, re.sub(r"'s$", "", plain, flags=re.I)}
     if any(f.casefold() in words or f in dictionary for f in forms):
         return True
+    if any(known_in_region(f, language, dictionary) for f in forms):
+        return True
     parts = plain.split("-")
-    return len(parts) > 1 and all(len(p) < 2 or known(p, dictionary, words) for p in parts)
+    return len(parts) > 1 and all(len(p) < 2 or known(p, dictionary, words, language)
+                                  for p in parts)
 
 
 def check_spelling(reader: Reader, settings: Settings, path, memos: Memos) -> list[Problem]:
@@ -333,7 +338,7 @@ def check_spelling(reader: Reader, settings: Settings, path, memos: Memos) -> li
                 offsets.append(offsets[-1] + len(token.text))
             for match in WORD.finditer(text):
                 word = match.group()
-                if len(word) < 2 or known(word, dictionary, settings.known):
+                if len(word) < 2 or known(word, dictionary, settings.known, settings.language):
                     continue
                 token = run[max(i for i, o in enumerate(offsets[:-1]) if o <= match.start())]
                 problems.append(Problem(path, token.line, "P005", f"unknown word '{word}'",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from press.problems import Problem, raise_if_any
+from press.problems import BuildError, Problem, raise_if_any
 from press.util.memo import Memos
 from press.util.paths import as_shown
 from press.model import (HIGHLIGHT_THEMES, QUOTE_STYLES, Book, GlossaryEntry, LintSettings,
@@ -188,6 +188,17 @@ def key_lines(node, first_line: int = 1) -> dict[str, int]:
     return {k.value: k.start_mark.line + first_line for k, _ in node.value}
 
 
+# How each type of value is written, for a value of the wrong type: (what, hint).
+FORMS = {
+    str: ("text", "write {key}: followed by the text on the same line (quote it if it "
+                  "holds ': ' or starts with a quote)"),
+    list: ("a list", "write a list: {key}: [first, second], or one '- item' a line "
+                     "indented under {key}:"),
+    dict: ("a mapping", "write the keys indented under {key}: (see the README)"),
+    int: ("a whole number", "write a number without quotes, such as {key}: 2"),
+}
+
+
 def check_keys(data: dict, schema: dict, required, shown: Path, lines: dict, line0: int,
                problems: list[Problem]) -> None:
     """Report unknown keys, missing required keys and values of the wrong type."""
@@ -205,8 +216,8 @@ def check_keys(data: dict, schema: dict, required, shown: Path, lines: dict, lin
             data[key] = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
         elif not isinstance(value, schema[key]):
             problems.append(Problem(shown, line, "M005",
-                                    f"'{key}' must be a {schema[key].__name__}",
-                                    "see the README for the expected form"))
+                                    f"'{key}' must be {FORMS[schema[key]][0]}",
+                                    FORMS[schema[key]][1].format(key=key)))
     for key in required:
         if key not in data:
             problems.append(Problem(shown, line0, "M006", f"missing required key '{key}'",
@@ -246,10 +257,27 @@ def load_book(manuscript: Path, project: Path | None = None, memos: Memos | None
     parts = _parts(data, manuscript, project, shown, lines, problems, real, memos)
     glossary, gpath = _glossary(manuscript, project, problems, memos)
     _unlisted_files(manuscript, data, project, problems, real)
-    raise_if_any(problems)
     back = [str(x) for x in data.get("back", ["glossary"])]
-    return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back,
+    book = Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back,
                 lint)
+    _raise_if_any(problems, book, gpath)
+    return book
+
+
+# Problems that leave the book whole: a glossary entry's key or value (the entry is kept
+# without it), a chapter's unknown front-matter key. Lint goes on with such a book.
+LOCAL_FAULTS = frozenset({"M004", "M005", "M006", "M007"})
+
+
+def _raise_if_any(problems: list[Problem], book: Book, gpath) -> None:
+    """Raise when any problem is an error, with the book when only local faults keep it
+    from being built (so lint can still run the glossary's and the text's checks)."""
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        whole = all(p.code in LOCAL_FAULTS and (p.path == gpath or p.code == "M004")
+                    and Path(p.path).name != "book.yaml" and not _whole_glossary(p, gpath)
+                    for p in errors)
+        raise BuildError(problems, partial=book if whole else None)
 
 
 def _folded_items(data: dict, node, shown: Path, problems: list[Problem]) -> None:
@@ -273,6 +301,11 @@ def _folded_items(data: dict, node, shown: Path, problems: list[Problem]) -> Non
                                     "start each '- ' of the list in the same column"))
             fixed += pieces
         data[key] = fixed
+
+
+def _whole_glossary(problem: Problem, gpath) -> bool:
+    """A glossary.yaml that is not a list at all: none of its entries was kept."""
+    return problem.path == gpath and problem.code == "M005" and problem.line == 1
 
 
 def _value_node(node, key: str):
@@ -579,11 +612,17 @@ def _entry(item, node, shown: Path, problems) -> GlossaryEntry | None:
         original = _original(original, shown, lines.get("original", line), problems)
     else:
         original = None  # absent, or not a mapping (reported above)
+    definition = item.get("definition")
     return GlossaryEntry(
         term=item["term"], slug=slugify(item["term"]), line=line,
-        definition=str(item.get("definition") or "").strip(),
-        variants=tuple(str(v) for v in item.get("variants", []) or []),
-        see=tuple(str(s) for s in item.get("see", []) or []), original=original)
+        definition=definition.strip() if isinstance(definition, str) else "",
+        variants=_strings(item.get("variants")), see=_strings(item.get("see")),
+        original=original)
+
+
+def _strings(value) -> tuple[str, ...]:
+    """A list of names, or none when the value is not a list (check_keys reported it)."""
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def _original(data: dict, shown: Path, line: int, problems) -> Original:
