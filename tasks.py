@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from invoke import task
+from invoke import Task, task
 from invoke.exceptions import Exit
 
 ROOT = Path(__file__).resolve().parent
@@ -19,7 +19,7 @@ def _run(step, out=None):
     """Turn the library's BuildError into a readable message and a non-zero exit; any
     other error becomes one short coded problem (E001), never a traceback. `out`, for a
     build, is the output folder whose previous files the failure left alone."""
-    from press.problems import BuildError, unexpected
+    from press.problems import BuildError, counted, unexpected
 
     try:
         return step()
@@ -33,7 +33,7 @@ def _run(step, out=None):
         print(problem, file=sys.stderr)
     count = sum(p.severity == "error" for p in problems)
     kept = f"; previous outputs in {_shown(out)} were kept" if out else ""
-    raise Exit(f"build failed: {count} error(s){kept}", code=1)
+    raise Exit(f"build failed: {counted(count, 'error')}{kept}", code=1)
 
 
 def _shown(folder) -> str:
@@ -81,12 +81,14 @@ def lint(c, manuscript=str(MANUSCRIPT)):
     report = _run(lambda: lint_manuscript(Path(manuscript), PROJECT / "styles"))
     for problem in report.problems:
         print(format_problem(problem))
-    read = f"{report.files} Markdown file(s) read" + \
+    from press.problems import counted
+
+    read = f"{counted(report.files, 'Markdown file')} read" + \
         ("" if report.spelling else ", spelling not checked: no dictionary for the language")
     if report.problems:
         files = len({str(p.path) for p in report.problems})
-        print(f"lint     {report.errors} error(s), {report.warnings} warning(s) in {files} "
-              f"file(s) ({read})")
+        print(f"lint     {counted(report.errors, 'error')}, "
+              f"{counted(report.warnings, 'warning')} in {counted(files, 'file')} ({read})")
     else:
         print(f"lint     no problems ({read})")
     if report.errors:
@@ -176,7 +178,8 @@ def html(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     _build(manuscript, out, ("html",))
 
 
-@task(help={"port": "port on 127.0.0.1 (0 picks a free one)", "manuscript": "manuscript folder",
+@task(help={"port": "port on 127.0.0.1 (default 8000; 0 picks a free one)",
+            "manuscript": "manuscript folder",
             "out": "output folder (the site goes in OUT/html)"})
 def serve(c, port=8000, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     """Preview the book in a browser: rebuild and reload the page after every save."""
@@ -198,9 +201,9 @@ def watch(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
 
 
 @task(help={"title": "the chapter's title (quote it)",
-            "position": "its place among the chapters, 1 = first (default: after the last)",
+            "position": "its place among the chapters, 1 = first (default 0: after the last)",
             "manuscript": "manuscript folder"})
-def new_chapter(c, title, position=None, manuscript=str(MANUSCRIPT)):
+def new_chapter(c, title, position=0, manuscript=str(MANUSCRIPT)):
     """Create chapters/NN-slug.md with front matter and list it in book.yaml.
 
     NN is the new chapter's position; other chapters keep their file names. book.yaml
@@ -211,7 +214,7 @@ def new_chapter(c, title, position=None, manuscript=str(MANUSCRIPT)):
     from press.tools.new_chapter import new_chapter as create
 
     try:
-        made = create(Path(manuscript), title, position)
+        made = create(Path(manuscript), title, position or None)
     except BuildError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -236,7 +239,15 @@ def stats(c, manuscript=str(MANUSCRIPT)):
         print(table(_run(lambda: book_stats(ws, Path(manuscript), PROJECT / "styles"))))
 
 
-@task(help={"pages": "printed pages of the synthetic book (default 260; 16 with --quick)",
+class KeepsM(Task):
+    """A task whose options never take -m: it means --manuscript in every other task."""
+
+    def arg_opts(self, name, default, taken_names):
+        return super().arg_opts(name, default, set(taken_names) | {"m"})
+
+
+@task(klass=KeepsM, help={
+    "pages": "printed pages of the synthetic book (default 260; 16 with --quick)",
             "chapters": "chapters (default 40; 3 with --quick)",
             "terms": "glossary terms used throughout the text (default 50; 6 with --quick)",
             "runs": "repetitions of each build, medians reported (default 3; 1 with --quick)",

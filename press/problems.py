@@ -49,7 +49,7 @@ CODES = MappingProxyType({
     "G003": ("error", "a term or variant appears in two entries"),
     "G004": ("error", "'see also' names a missing entry"),
     "G005": ("error", "an empty definition"),
-    # prose (lint); P001-P006 can be silenced
+    # prose (lint); every P code but P007 can be silenced
     "P001": ("warning", "a straight quote in a manuscript typed with typographic quotes"),
     "P002": ("warning", "a straight double quote that smart quotes cannot pair"),
     "P003": ("warning", "two or more spaces, or a tab, between words"),
@@ -57,6 +57,7 @@ CODES = MappingProxyType({
     "P005": ("error", "a word in neither the dictionary nor the word list"),
     "P006": ("warning", "a lint comment that silences nothing"),
     "P007": ("error", "a lint comment that cannot be read, or names no prose rule"),
+    "P008": ("warning", "placeholder text that invoke new-chapter wrote, not yet replaced"),
     # safety (raw HTML and paths)
     "S001": ("error", "active or embedded content"),
     "S002": ("error", "an event-handler attribute"),
@@ -113,6 +114,23 @@ CODES = MappingProxyType({
 # The prose rules a lint comment or lint.ignore in book.yaml may silence, and their severity.
 PROSE_RULES = MappingProxyType({code: severity for code, (severity, _) in CODES.items()
                                 if code.startswith("P") and code != "P007"})
+
+
+def in_order(problems) -> list[Problem]:
+    """Root causes first: book.yaml, then the other YAML files the rest depends on
+    (glossary.yaml, fonts.yaml), then every file in path and line order. Findings on one
+    line keep the order they were found in (left to right); repeats are dropped."""
+    def rank(problem: Problem) -> int:
+        name = str(problem.path).replace("\\", "/").rsplit("/", 1)[-1]
+        return 0 if name == "book.yaml" else 1 if name.endswith(".yaml") else 2
+
+    return sorted(dict.fromkeys(problems),
+                  key=lambda p: (rank(p), str(p.path), p.line or 0, p.code))
+
+
+def counted(number: int, word: str, plural: str = "") -> str:
+    """'1 error', '2 errors', '3 parts': a count as a sentence says it."""
+    return f"{number} {word if number == 1 else plural or word + 's'}"
 
 
 def severity(code: str) -> str:

@@ -24,6 +24,9 @@ WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 URL_LIKE = re.compile(r"://|^www\.|@|\.[a-z]{2,4}/", re.I)
 TAB = 4  # Pandoc counts columns with tab stops every four characters
 CURLY_DOUBLE = "“”"
+# The sentences `invoke new-chapter` writes for the author to replace (press.tools uses
+# them): left in, they would print in the book.
+PLACEHOLDERS = ("Write the opening of the chapter here.", "Write the first section here.")
 EMPHASIS = frozenset({"Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript",
             "SmallCaps"})
 
@@ -355,6 +358,15 @@ def suggestion(word: str, language: str, memos: Memos) -> str:
         f"check the spelling; {add}"
 
 
+def check_placeholders(markdown: str, path) -> list[Problem]:
+    """A sentence of new-chapter's scaffold, still waiting to be replaced."""
+    return [Problem(path, number, "P008", f"placeholder text left in: '{sentence}'",
+                    "replace it with the chapter's own text (invoke new-chapter wrote it)",
+                    RULES["P008"])
+            for number, line in enumerate(markdown.split("\n"), 1)
+            for sentence in PLACEHOLDERS if sentence in line]
+
+
 # ---------------------------------------------------------------- silencing
 
 def silence(problems: list[Problem], comments: list[Comment], settings: Settings,
@@ -374,7 +386,8 @@ def silence(problems: list[Problem], comments: list[Comment], settings: Settings
         if comment.codes is None or bad:
             what = f"names no prose rule: {', '.join(bad)}" if bad else "cannot be read"
             kept.append(Problem(path, comment.line, "P007", f"lint comment {what}",
-                                "write <!-- lint: ignore P003 --> with codes P001-P006",
+                                f"write <!-- lint: ignore P003 --> with codes "
+                                f"{min(RULES)}-{max(RULES)}",
                                 "error"))
             continue
         for code in comment.codes:
@@ -400,7 +413,8 @@ def check_tree(markdown: str, tree: str, path, settings: Settings,
     """Every prose check on one Markdown text, given Pandoc's tree of it."""
     reader = read_source(markdown, tree)
     found = (check_quotes(reader, settings, path) + check_spaces(reader, path)
-             + check_repeats(reader, path) + check_spelling(reader, settings, path, memos))
+             + check_repeats(reader, path) + check_spelling(reader, settings, path, memos)
+             + check_placeholders(markdown, path))
     return silence(found, reader.comments, settings, path)
 
 

@@ -10,13 +10,12 @@ import yaml
 from press import pipeline
 from press.lint import prose
 from press.model import Book
-from press.problems import BuildError, Problem
+from press.problems import BuildError, Problem, in_order
 from press.source.load import FRONT_MATTER, lint_settings, load_book, read_text
 from press.util.paths import as_shown
 from press.workspace import Workspace
 
 WORD_LIST = "words.txt"
-BOOK_YAML = "book.yaml"
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def lint_manuscript(manuscript: Path, styles: Path, ws: Workspace | None = None)
             pipeline.prepare(ws, manuscript, styles, log=lambda *_: None, book=book)
         except BuildError as error:
             problems += held_back(error.problems, loaded)
-    return Report(tuple(root_causes_first(problems)), len(sources),
+    return Report(tuple(in_order(problems)), len(sources),
                   prose.has_dictionary(settings.language, ws.memos))
 
 
@@ -67,17 +66,6 @@ def held_back(problems: list[Problem], loaded: bool) -> list[Problem]:
     """The later stages' findings, less those a glossary with faults would make up: with
     an entry's variants unread, 'never used' (G001) may be untrue."""
     return problems if loaded else [p for p in problems if p.code != "G001"]
-
-
-def root_causes_first(problems: list[Problem]) -> list[Problem]:
-    """The YAML files the rest depends on (book.yaml, glossary.yaml) first, then file and
-    line order; findings on one line keep the order they were found in (left to right)."""
-    def rank(problem: Problem) -> int:
-        name = Path(str(problem.path)).name
-        return 0 if name == BOOK_YAML else 1 if name.endswith(".yaml") else 2
-
-    return sorted(dict.fromkeys(problems),
-                  key=lambda p: (rank(p), str(p.path), p.line or 0, p.code))
 
 
 def format_problem(problem: Problem) -> str:
