@@ -223,6 +223,28 @@ def new_chapter(c, title, position=0, manuscript=str(MANUSCRIPT)):
           "listed in book.yaml")
 
 
+@task(help={"folder": "the new manuscript folder (it must not hold files yet)",
+            "title": "the book's title (quote it)",
+            "creator": "the author, as the title page names them (default: Anonymous)",
+            "language": "the book's language, a BCP 47 tag (default en; en-GB spells the "
+                        "British way)"})
+def new_book(c, folder, title, creator="", language="en"):
+    """Write a minimal manuscript that builds: book.yaml with a fresh identifier, one
+    chapter and an empty glossary. Build it with --manuscript FOLDER."""
+    from press.problems import BuildError
+    from press.tools.new_book import new_book as create
+
+    try:
+        made = create(Path(folder), title, creator, language)
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        raise Exit("new-book: nothing was written", code=1) from None
+    print(f"new      {_shown(made.root)}: {', '.join(made.files)}; identifier "
+          f"{made.identifier}")
+    print(f"next     invoke build --manuscript {shlex.quote(folder)}")
+
+
 @task(help={"manuscript": "manuscript folder"})
 def stats(c, manuscript=str(MANUSCRIPT)):
     """Words, reading time and printed pages of each part and of the whole book.

@@ -87,8 +87,9 @@ def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print,
     raise_if_any(problems)
     items = glossary_items(book.glossary, converted.definitions, uses, ws.memos)
     linked = sum(u.linked for us in uses.values() for u in us)
-    log(f"enrich   {sum(len(c.headings) for c in chapters)} headings; {len(items)} glossary "
-        f"terms, {linked} linked of {sum(map(len, uses.values()))} uses")
+    headings = sum(len(c.headings) for c in chapters)
+    log(f"enrich   {counted(headings, 'heading')}; {counted(len(items), 'glossary term')}, "
+        f"{linked} linked of {counted(sum(map(len, uses.values())), 'use')}")
     return Prepared(book, chapters, items if book.back_glossary else (), enriched.images,
                     load_faces(styles, ws.memos), styles)
 

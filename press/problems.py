@@ -43,6 +43,7 @@ CODES = MappingProxyType({
     "M031": ("error", "a grid, simple or multiline table (only pipe tables are read)"),
     "M032": ("error", "raw TeX, or a raw block or span for a format other than HTML"),
     "M033": ("error", "a list item in book.yaml indented under the item above it"),
+    "M034": ("error", "new-book: the folder for the new book already holds files"),
     # glossary
     "G001": ("error", "an entry is never used in the chapters"),
     "G002": ("error", "key= names no entry"),

@@ -361,7 +361,8 @@ def suggestion(word: str, language: str, memos: Memos) -> str:
 def check_placeholders(markdown: str, path) -> list[Problem]:
     """A sentence of new-chapter's scaffold, still waiting to be replaced."""
     return [Problem(path, number, "P008", f"placeholder text left in: '{sentence}'",
-                    "replace it with the chapter's own text (invoke new-chapter wrote it)",
+                    "replace it with the chapter's own text (invoke new-chapter or new-book "
+                    "wrote it)",
                     RULES["P008"])
             for number, line in enumerate(markdown.split("\n"), 1)
             for sentence in PLACEHOLDERS if sentence in line]
