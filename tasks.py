@@ -7,12 +7,43 @@ import shutil
 import sys
 from pathlib import Path
 
-from invoke import Task, task
-from invoke.exceptions import Exit
+from invoke import Argument, Task, task
+from invoke.exceptions import Exit, ParseError
 
 ROOT = Path(__file__).resolve().parent
 MANUSCRIPT = ROOT / "manuscript"
 BUILD = ROOT / "build"
+
+
+class Number(Argument):
+    """An INT option that answers a word with a sentence, not a traceback."""
+
+    def set_value(self, value, cast=True):
+        try:
+            super().set_value(value, cast)
+        except ValueError:
+            raise ParseError(f"--{self.name} takes a whole number, not '{value}'") from None
+
+
+class PressTask(Task):
+    """Our tasks' options: -m is --manuscript only, and a number option says when it is
+    given a word."""
+
+    def arg_opts(self, name, default, taken_names):
+        return super().arg_opts(name, default, set(taken_names) | {"m"}
+                                if name != "manuscript" else taken_names)
+
+    def get_arguments(self, ignore_unknown_help=None):
+        return [Number(**vars_of(a)) if a.kind is int else a
+                for a in super().get_arguments(ignore_unknown_help)]
+
+
+def vars_of(argument: Argument) -> dict:
+    """What an Argument was made with, to make it again as another kind."""
+    return {"names": argument.names, "kind": argument.kind, "default": argument.default,
+            "help": argument.help, "positional": argument.positional,
+            "optional": argument.optional, "incrementable": argument.incrementable,
+            "attr_name": argument.attr_name}
 
 
 def _run(step, out=None):
@@ -111,7 +142,7 @@ def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
         raise Exit("check failed", code=1)
 
 
-@task(name="print-ready", help={
+@task(name="print-ready", klass=PressTask, help={
     "manuscript": "manuscript folder", "out": "output folder",
     "standard": "x-4 (default) or x-1a",
     "marks": "add crop marks outside the bleed (for an offset house; not for KDP or IngramSpark)",
@@ -178,7 +209,7 @@ def html(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     _build(manuscript, out, ("html",))
 
 
-@task(help={"port": "port on 127.0.0.1 (default 8000; 0 picks a free one)",
+@task(klass=PressTask, help={"port": "port on 127.0.0.1 (default 8000; 0 picks a free one)",
             "manuscript": "manuscript folder",
             "out": "output folder (the site goes in OUT/html)"})
 def serve(c, port=8000, manuscript=str(MANUSCRIPT), out=str(BUILD)):
@@ -200,7 +231,7 @@ def watch(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
                            log=_say, warn=_warn))
 
 
-@task(help={"title": "the chapter's title (quote it)",
+@task(klass=PressTask, help={"title": "the chapter's title (quote it)",
             "position": "its place among the chapters, 1 = first (default 0: after the last)",
             "manuscript": "manuscript folder"})
 def new_chapter(c, title, position=0, manuscript=str(MANUSCRIPT)):
@@ -261,14 +292,7 @@ def stats(c, manuscript=str(MANUSCRIPT)):
         print(table(_run(lambda: book_stats(ws, Path(manuscript), PROJECT / "styles"))))
 
 
-class KeepsM(Task):
-    """A task whose options never take -m: it means --manuscript in every other task."""
-
-    def arg_opts(self, name, default, taken_names):
-        return super().arg_opts(name, default, set(taken_names) | {"m"})
-
-
-@task(klass=KeepsM, help={
+@task(klass=PressTask, help={
     "pages": "printed pages of the synthetic book (default 260; 16 with --quick)",
             "chapters": "chapters (default 40; 3 with --quick)",
             "terms": "glossary terms used throughout the text (default 50; 6 with --quick)",
