@@ -50,7 +50,7 @@ def _run(step, out=None):
     """Turn the library's BuildError into a readable message and a non-zero exit; any
     other error becomes one short coded problem (E001), never a traceback. `out`, for a
     build, is the output folder whose previous files the failure left alone."""
-    from press.problems import BuildError, counted, unexpected
+    from press.problems import BuildError, counted, in_order, unexpected
 
     try:
         return step()
@@ -60,7 +60,7 @@ def _run(step, out=None):
         if os.environ.get("PRESS_TRACEBACK"):
             raise
         problems = [unexpected(error)]
-    for problem in problems:
+    for problem in in_order(problems):
         print(problem, file=sys.stderr)
     count = sum(p.severity == "error" for p in problems)
     kept = f"; previous outputs in {_shown(out)} were kept" if out else ""

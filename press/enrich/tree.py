@@ -162,8 +162,8 @@ def heading_problems(found: Scan, part: Part) -> list[Problem]:
         if level == 1:
             problems.append(Problem(part.path, line, "M013",
                                     "a second title in the chapter (level-1 heading)",
-                                    "the title is front matter's title: already; use ## for "
-                                    "sections, or drop title: to let this heading name it"))
+                                    "front matter's title: already names the chapter; use ## "
+                                    "for sections, or drop title: to let this heading name it"))
         elif level > previous + 1:
             problems.append(Problem(part.path, line, "M014",
                                     f"heading level skips from {previous} to {level}",
