@@ -169,6 +169,18 @@ def test_front_matter_without_title_and_a_leading_heading(make_book):
     assert findings(lint(book)) == []
 
 
+def test_an_underlined_title_with_emphasis_names_the_chapter_as_plain_text(make_book,
+                                                                           tmp_path):
+    book = make_book({"chapters/02-beta.md": BETA.replace("# Beta, the Second",
+                                                          "Beta, *the* Second\n===")})
+    assert findings(lint(book)) == []
+    result = invoke("epub", "--manuscript", str(book.root), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "tiny-book.epub") as epub:
+        nav = epub.read("EPUB/nav.xhtml").decode()
+    assert "Beta, the Second" in nav and "*" not in nav
+
+
 def test_a_heading_after_a_title_is_a_second_title_with_a_hint(make_book):
     book = make_book()
     book.replace("chapters/02-beta.md", "short-title: Beta\n---\n",

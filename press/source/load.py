@@ -549,18 +549,34 @@ def _front_matter(match, shown: Path, problems) -> dict | None:
 LEADING_TITLE = re.compile(r"[ ]{0,3}#[ \t]+(.+?)(?:[ \t]+#+)?(?:[ \t]*\{[^}]*\})?[ \t]*")
 
 
+SETEXT_RULE = re.compile(r"[ ]{0,3}=+[ \t]*")
+
+
 def _title_from_heading(body: str, meta: dict) -> tuple[str, dict]:
-    """(body, meta) with the body's leading '# Title' taken as the title: the heading's
-    line is blanked so every other line keeps its number."""
-    first_text = len(body) - len(body.lstrip())
-    line_start = body.rfind("\n", 0, first_text) + 1
-    line_end = body.find("\n", first_text)
-    line_end = len(body) if line_end < 0 else line_end
-    line = body[line_start:line_end]
-    heading = LEADING_TITLE.fullmatch(line)
-    if heading is None:
+    """(body, meta) with the body's leading '# Title' (or 'Title' underlined with =====)
+    taken as the title: the heading's lines are blanked so every other line keeps its
+    number."""
+    lines = body.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
         return body, meta
-    return body[:line_start] + body[line_end:], {**meta, "title": heading.group(1)}
+    heading = LEADING_TITLE.fullmatch(lines[first])
+    if heading is not None:
+        title, used = heading.group(1), 1
+    elif first + 1 < len(lines) and SETEXT_RULE.fullmatch(lines[first + 1]):
+        title, used = re.sub(r"[ \t]*\{[^}]*\}[ \t]*$", "", lines[first].strip()), 2
+    else:
+        return body, meta
+    lines[first:first + used] = [""] * used
+    return "\n".join(lines), {**meta, "title": plain_title(title)}
+
+
+def plain_title(markdown: str) -> str:
+    """A heading's text as a title is kept: without emphasis marks, code ticks or link
+    targets ('The *Ummah* and [Us](x.md)' -> 'The Ummah and Us')."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1", r"\2", text)
+    return text.replace("`", "").strip()
 
 
 def _glossary(manuscript: Path, project: Path, problems, memos):
