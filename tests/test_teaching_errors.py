@@ -103,6 +103,15 @@ def test_an_unclosed_list_is_reported_where_it_opened(make_book):
                                  "a list opened with [ here is never closed")
 
 
+def test_front_matter_never_closed(make_book):
+    book = make_book()
+    book.replace("chapters/02-beta.md", "short-title: Beta\n---\n", "short-title: Beta\n\n")
+    said = lint(book)
+    assert findings(said) == ["manuscript/chapters/02-beta.md:1: M003 error: front matter "
+                              "opened here is never closed"]
+    assert "hint: end it with a line of three hyphens" in said
+
+
 def test_an_empty_definition_is_g005_not_a_type_error(make_book):
     book = make_book()
     book.replace("glossary.yaml", "  definition: >-\n    The line along the top of a ridge.\n",

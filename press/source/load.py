@@ -511,6 +511,10 @@ def _part_of_text(path: Path, shown: Path, kind: str, number, text: str, problem
                                 "from book.yaml"))
         return None
     match = FRONT_MATTER.match(text)
+    if not match and re.match(r"---[ \t]*\n(?!\s*\n)", text):
+        problems.append(Problem(shown, 1, "M003", "front matter opened here is never closed",
+                                "end it with a line of three hyphens, ---, before the text"))
+        return None
     meta = _front_matter(match, shown, problems) if match else {}
     if meta is None:
         return None
