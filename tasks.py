@@ -7,19 +7,50 @@ import shutil
 import sys
 from pathlib import Path
 
-from invoke import task
-from invoke.exceptions import Exit
+from invoke import Argument, Task, task
+from invoke.exceptions import Exit, ParseError
 
 ROOT = Path(__file__).resolve().parent
 MANUSCRIPT = ROOT / "manuscript"
 BUILD = ROOT / "build"
 
 
+class Number(Argument):
+    """An INT option that answers a word with a sentence, not a traceback."""
+
+    def set_value(self, value, cast=True):
+        try:
+            super().set_value(value, cast)
+        except ValueError:
+            raise ParseError(f"--{self.name} takes a whole number, not '{value}'") from None
+
+
+class PressTask(Task):
+    """Our tasks' options: -m is --manuscript only, and a number option says when it is
+    given a word."""
+
+    def arg_opts(self, name, default, taken_names):
+        return super().arg_opts(name, default, set(taken_names) | {"m"}
+                                if name != "manuscript" else taken_names)
+
+    def get_arguments(self, ignore_unknown_help=None):
+        return [Number(**vars_of(a)) if a.kind is int else a
+                for a in super().get_arguments(ignore_unknown_help)]
+
+
+def vars_of(argument: Argument) -> dict:
+    """What an Argument was made with, to make it again as another kind."""
+    return {"names": argument.names, "kind": argument.kind, "default": argument.default,
+            "help": argument.help, "positional": argument.positional,
+            "optional": argument.optional, "incrementable": argument.incrementable,
+            "attr_name": argument.attr_name}
+
+
 def _run(step, out=None):
     """Turn the library's BuildError into a readable message and a non-zero exit; any
     other error becomes one short coded problem (E001), never a traceback. `out`, for a
     build, is the output folder whose previous files the failure left alone."""
-    from press.problems import BuildError, unexpected
+    from press.problems import BuildError, counted, in_order, unexpected
 
     try:
         return step()
@@ -29,11 +60,11 @@ def _run(step, out=None):
         if os.environ.get("PRESS_TRACEBACK"):
             raise
         problems = [unexpected(error)]
-    for problem in problems:
+    for problem in in_order(problems):
         print(problem, file=sys.stderr)
     count = sum(p.severity == "error" for p in problems)
     kept = f"; previous outputs in {_shown(out)} were kept" if out else ""
-    raise Exit(f"build failed: {count} error(s){kept}", code=1)
+    raise Exit(f"build failed: {counted(count, 'error')}{kept}", code=1)
 
 
 def _shown(folder) -> str:
@@ -81,12 +112,14 @@ def lint(c, manuscript=str(MANUSCRIPT)):
     report = _run(lambda: lint_manuscript(Path(manuscript), PROJECT / "styles"))
     for problem in report.problems:
         print(format_problem(problem))
-    read = f"{report.files} Markdown file(s) read" + \
+    from press.problems import counted
+
+    read = f"{counted(report.files, 'Markdown file')} read" + \
         ("" if report.spelling else ", spelling not checked: no dictionary for the language")
     if report.problems:
         files = len({str(p.path) for p in report.problems})
-        print(f"lint     {report.errors} error(s), {report.warnings} warning(s) in {files} "
-              f"file(s) ({read})")
+        print(f"lint     {counted(report.errors, 'error')}, "
+              f"{counted(report.warnings, 'warning')} in {counted(files, 'file')} ({read})")
     else:
         print(f"lint     no problems ({read})")
     if report.errors:
@@ -109,7 +142,7 @@ def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
         raise Exit("check failed", code=1)
 
 
-@task(name="print-ready", help={
+@task(name="print-ready", klass=PressTask, help={
     "manuscript": "manuscript folder", "out": "output folder",
     "standard": "x-4 (default) or x-1a",
     "marks": "add crop marks outside the bleed (for an offset house; not for KDP or IngramSpark)",
@@ -191,7 +224,8 @@ def html(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     _build(manuscript, out, ("html",))
 
 
-@task(help={"port": "port on 127.0.0.1 (0 picks a free one)", "manuscript": "manuscript folder",
+@task(klass=PressTask, help={"port": "port on 127.0.0.1 (default 8000; 0 picks a free one)",
+            "manuscript": "manuscript folder",
             "out": "output folder (the site goes in OUT/html)"})
 def serve(c, port=8000, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     """Preview the book in a browser: rebuild and reload the page after every save."""
@@ -212,10 +246,10 @@ def watch(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
                            log=_say, warn=_warn))
 
 
-@task(help={"title": "the chapter's title (quote it)",
-            "position": "its place among the chapters, 1 = first (default: after the last)",
+@task(klass=PressTask, help={"title": "the chapter's title (quote it)",
+            "position": "its place among the chapters, 1 = first (default 0: after the last)",
             "manuscript": "manuscript folder"})
-def new_chapter(c, title, position=None, manuscript=str(MANUSCRIPT)):
+def new_chapter(c, title, position=0, manuscript=str(MANUSCRIPT)):
     """Create chapters/NN-slug.md with front matter and list it in book.yaml.
 
     NN is the new chapter's position; other chapters keep their file names. book.yaml
@@ -226,13 +260,35 @@ def new_chapter(c, title, position=None, manuscript=str(MANUSCRIPT)):
     from press.tools.new_chapter import new_chapter as create
 
     try:
-        made = create(Path(manuscript), title, position)
+        made = create(Path(manuscript), title, position or None)
     except BuildError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         raise Exit("new-chapter: nothing was changed", code=1) from None
     print(f"new      {made.entry}: chapter {made.position} of {made.count}, "
           "listed in book.yaml")
+
+
+@task(help={"folder": "the new manuscript folder (it must not hold files yet)",
+            "title": "the book's title (quote it)",
+            "creator": "the author, as the title page names them (default: Anonymous)",
+            "language": "the book's language, a BCP 47 tag (default en; en-GB spells the "
+                        "British way)"})
+def new_book(c, folder, title, creator="", language="en"):
+    """Write a minimal manuscript that builds: book.yaml with a fresh identifier, one
+    chapter and an empty glossary. Build it with --manuscript FOLDER."""
+    from press.problems import BuildError
+    from press.tools.new_book import new_book as create
+
+    try:
+        made = create(Path(folder), title, creator, language)
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        raise Exit("new-book: nothing was written", code=1) from None
+    print(f"new      {_shown(made.root)}: {', '.join(made.files)}; identifier "
+          f"{made.identifier}")
+    print(f"next     invoke build --manuscript {shlex.quote(folder)}")
 
 
 @task(help={"manuscript": "manuscript folder"})
@@ -251,7 +307,8 @@ def stats(c, manuscript=str(MANUSCRIPT)):
         print(table(_run(lambda: book_stats(ws, Path(manuscript), PROJECT / "styles"))))
 
 
-@task(help={"pages": "printed pages of the synthetic book (default 260; 16 with --quick)",
+@task(klass=PressTask, help={
+    "pages": "printed pages of the synthetic book (default 260; 16 with --quick)",
             "chapters": "chapters (default 40; 3 with --quick)",
             "terms": "glossary terms used throughout the text (default 50; 6 with --quick)",
             "runs": "repetitions of each build, medians reported (default 3; 1 with --quick)",

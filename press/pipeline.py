@@ -28,7 +28,7 @@ from press.epub.a11y import accessibility
 from press.model import Book, Chapter
 from press.pdf import pagelist, printready
 from press.pdf.plan import Segment
-from press.problems import Problem, raise_if_any
+from press.problems import Problem, counted, raise_if_any
 from press.render.templates import Renderer
 from press.site import pages as site
 from press.source.fonts import FontFace, load_faces
@@ -63,17 +63,22 @@ class Made:
     targets: list[Path] = field(default_factory=list)  # what the build reports it made
 
 
-def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print) -> Prepared:
-    """load -> convert -> vet -> enrich: the shared front half of every build."""
-    book = load_book(manuscript, memos=ws.memos)
+def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print,
+            book: Book | None = None) -> Prepared:
+    """load -> convert -> vet -> enrich: the shared front half of every build.
+
+    book: one already loaded (lint passes the one a load with local faults still made).
+    """
+    book = book or load_book(manuscript, memos=ws.memos)
     ws.memos.fit(len(book.parts))  # what a warm process keeps, sized to this book
-    log(f"load     {len(book.parts)} parts, {len(book.glossary)} glossary entries")
+    log(f"load     {counted(len(book.parts), 'part')}, "
+        f"{counted(len(book.glossary), 'glossary entry', 'glossary entries')}")
     runs = ws.pandoc.cache.runs
     converted = ws.pandoc.book(book)
     ran = ws.pandoc.cache.runs - runs
-    log(f"convert  {len(converted.parts)} parts: {ran} Pandoc run(s), the rest unchanged "
-        "(cached)" if ran < len(converted.parts) + 1 else
-        f"convert  {len(converted.parts)} parts through Pandoc")
+    log(f"convert  {counted(len(converted.parts), 'part')}: {counted(ran, 'Pandoc run')}, "
+        "the rest unchanged (cached)" if ran < len(converted.parts) + 1 else
+        f"convert  {counted(len(converted.parts), 'part')} through Pandoc")
     problems: list[Problem] = vet_book(book, converted, ws.memos)
     enriched = enrich_book(book, converted.parts, problems, ws.memos)
     problems += dialect.refusals(book, converted.parts)  # grid tables, raw TeX
@@ -82,8 +87,9 @@ def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print) -> Prepare
     raise_if_any(problems)
     items = glossary_items(book.glossary, converted.definitions, uses, ws.memos)
     linked = sum(u.linked for us in uses.values() for u in us)
-    log(f"enrich   {sum(len(c.headings) for c in chapters)} headings; {len(items)} glossary "
-        f"terms, {linked} linked of {sum(map(len, uses.values()))} uses")
+    headings = sum(len(c.headings) for c in chapters)
+    log(f"enrich   {counted(headings, 'heading')}; {counted(len(items), 'glossary term')}, "
+        f"{linked} linked of {counted(sum(map(len, uses.values())), 'use')}")
     return Prepared(book, chapters, items if book.back_glossary else (), enriched.images,
                     load_faces(styles, ws.memos), styles)
 
@@ -154,7 +160,8 @@ def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> list[pagelist
     starts = pagelist.page_starts(printed.marks, printed.body_start)
     pages = json.dumps([[s.label, s.key, s.offset] for s in starts]).encode("utf-8")
     made.files.append((ws.cache("pages") / f"{print_stamp(ws, p)}.json", pages))
-    log(f"pdf      {printed.pages} pages, {ws.printer.laid_out} part(s) typeset -> {target}")
+    log(f"pdf      {counted(printed.pages, 'page')}, {counted(ws.printer.laid_out, 'part')} "
+        f"typeset -> {target}")
     return starts
 
 

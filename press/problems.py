@@ -19,7 +19,7 @@ CODES = MappingProxyType({
     "M007": ("error", "an invalid language tag"),
     "M008": ("error", "a bad trim length"),
     "M009": ("error", "a listed file is missing"),
-    "M010": ("error", "a Markdown file has no front matter"),
+    "M010": ("error", "a Markdown file has no title (no front matter title: and no leading # Title)"),
     "M011": ("error", "an empty file, or one with only markup or comments"),
     "M012": ("error", "a Markdown file in front/, chapters/ or back/ is not listed"),
     "M013": ("error", "a second title in a chapter"),
@@ -42,13 +42,15 @@ CODES = MappingProxyType({
     "M030": ("error", "raw HTML that cannot be written as XHTML"),
     "M031": ("error", "a grid, simple or multiline table (only pipe tables are read)"),
     "M032": ("error", "raw TeX, or a raw block or span for a format other than HTML"),
+    "M033": ("error", "a list item in book.yaml indented under the item above it"),
+    "M034": ("error", "new-book: the folder for the new book already holds files"),
     # glossary
     "G001": ("error", "an entry is never used in the chapters"),
     "G002": ("error", "key= names no entry"),
     "G003": ("error", "a term or variant appears in two entries"),
     "G004": ("error", "'see also' names a missing entry"),
     "G005": ("error", "an empty definition"),
-    # prose (lint); P001-P006 can be silenced
+    # prose (lint); every P code but P007 can be silenced
     "P001": ("warning", "a straight quote in a manuscript typed with typographic quotes"),
     "P002": ("warning", "a straight double quote that smart quotes cannot pair"),
     "P003": ("warning", "two or more spaces, or a tab, between words"),
@@ -56,6 +58,7 @@ CODES = MappingProxyType({
     "P005": ("error", "a word in neither the dictionary nor the word list"),
     "P006": ("warning", "a lint comment that silences nothing"),
     "P007": ("error", "a lint comment that cannot be read, or names no prose rule"),
+    "P008": ("warning", "placeholder text that invoke new-chapter wrote, not yet replaced"),
     # safety (raw HTML and paths)
     "S001": ("error", "active or embedded content"),
     "S002": ("error", "an event-handler attribute"),
@@ -114,6 +117,23 @@ PROSE_RULES = MappingProxyType({code: severity for code, (severity, _) in CODES.
                                 if code.startswith("P") and code != "P007"})
 
 
+def in_order(problems) -> list[Problem]:
+    """Root causes first: book.yaml, then the other YAML files the rest depends on
+    (glossary.yaml, fonts.yaml), then every file in path and line order. Findings on one
+    line keep the order they were found in (left to right); repeats are dropped."""
+    def rank(problem: Problem) -> int:
+        name = str(problem.path).replace("\\", "/").rsplit("/", 1)[-1]
+        return 0 if name == "book.yaml" else 1 if name.endswith(".yaml") else 2
+
+    return sorted(dict.fromkeys(problems),
+                  key=lambda p: (rank(p), str(p.path), p.line or 0, p.code))
+
+
+def counted(number: int, word: str, plural: str = "") -> str:
+    """'1 error', '2 errors', '3 parts': a count as a sentence says it."""
+    return f"{number} {word if number == 1 else plural or word + 's'}"
+
+
 def severity(code: str) -> str:
     """The registered severity of a code."""
     return CODES[code][0]
@@ -143,8 +163,11 @@ class Problem:
 class BuildError(Exception):
     """Raised with every problem found at once; the CLI turns it into an exit code."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], partial=None):
         self.problems = list(problems)
+        # What was made despite the problems, when they leave it whole enough for the
+        # later checks to run on (lint uses it; a build never does).
+        self.partial = partial
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

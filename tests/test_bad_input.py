@@ -144,6 +144,18 @@ def chapter_listed_but_missing(book):
     return book.line_of("book.yaml", "chapters:")
 
 
+@breaks("M033", "book.yaml")
+def chapter_item_folded_into_the_one_above(book):
+    book.replace("book.yaml", "  - chapters/02-beta.md", "   - chapters/02-beta.md")
+    return book.line_of("book.yaml", "   - chapters/02-beta.md")
+
+
+@breaks("M010", "chapters/02-beta.md")
+def chapter_front_matter_without_title_or_heading(book):
+    book.write("chapters/02-beta.md", "---\nshort-title: Beta\n---\n\nJust text.\n")
+    return 1
+
+
 @breaks("M012", "chapters/03-gamma.md")
 def chapter_file_not_listed(book):
     book.write("chapters/03-gamma.md", "---\ntitle: Gamma\n---\n\nGamma text.\n")

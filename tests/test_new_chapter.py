@@ -128,7 +128,11 @@ def test_invoke_new_chapter_then_the_book_builds(make_book, tmp_path):
     assert "N002 a part of the book is already named 'gamma-rays' (03-gamma-rays.md)" \
         in again.stderr
     assert "nothing was changed" in again.stderr
-    assert lint_manuscript(book.root, STYLES).problems == ()
+    # Only the scaffold's own sentences, each a warning to replace it, and nothing else.
+    found = lint_manuscript(book.root, STYLES).problems
+    assert {(str(p.path).rsplit("/", 1)[-1], p.line, p.code, p.severity) for p in found} == {
+        (name, line, "P008", "warning") for name in ("01-an-opening.md", "03-gamma-rays.md")
+        for line in (5, 10)}
     pdf, epub = build_once(book.root, tmp_path, log=quiet)
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert text.index("An Opening") < text.index("Alpha") < text.index("Gamma Rays")

@@ -170,8 +170,8 @@ def test_a_new_process_typesets_nothing_when_nothing_changed(make_book, tmp_path
                               capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed})
         runs.append((done.stdout, (out / "tiny-book.pdf").read_bytes()))
-    assert "0 part(s) typeset" not in runs[0][0]
-    assert "0 part(s) typeset" in runs[1][0]
+    assert "0 parts typeset" not in runs[0][0]
+    assert "0 parts typeset" in runs[1][0]
     assert runs[0][1] == runs[1][1]
 
 

@@ -162,7 +162,7 @@ def run_lint(manuscript) -> subprocess.CompletedProcess:
 def test_invoke_lint_passes_on_the_primer():
     result = run_lint(PROJECT / "manuscript")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("lint     no problems (3 Markdown file(s) read)")
+    assert result.stdout.startswith("lint     no problems (3 Markdown files read)")
 
 
 def test_invoke_lint_lists_every_stage_together_in_order(make_book):
@@ -182,7 +182,7 @@ def test_invoke_lint_lists_every_stage_together_in_order(make_book):
         f"manuscript/{CHAPTER}:{line}: P005 error: unknown word 'Teh'",
         f"manuscript/chapters/02-beta.md:{book.line_of('chapters/02-beta.md', 'One')}: "
         "P003 warning: 2 spaces between words"]
-    assert "lint     3 error(s), 2 warning(s) in 2 file(s)" in result.stdout
+    assert "lint     3 errors, 2 warnings in 2 files" in result.stdout
 
 
 def test_warnings_alone_exit_zero(make_book):
@@ -190,7 +190,7 @@ def test_warnings_alone_exit_zero(make_book):
     book.append(CHAPTER, "\nOne  two.\n")
     result = run_lint(book.root)
     assert result.returncode == 0
-    assert "P003 warning" in result.stdout and "0 error(s), 1 warning(s)" in result.stdout
+    assert "P003 warning" in result.stdout and "0 errors, 1 warning" in result.stdout
 
 
 def test_prose_is_still_checked_when_the_book_does_not_load(make_book):

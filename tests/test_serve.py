@@ -1,6 +1,7 @@
 """`invoke serve` in a real headless Chromium: the page loads, reloads itself, shows errors."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -141,6 +142,25 @@ def test_an_error_shows_in_the_page_and_terminal_and_a_fix_recovers(served, page
                                                             "hangs by the gate"))
     body_has(page, "hangs by the gate")
     overlay.wait_for(state="detached", timeout=WAIT)
+
+
+def test_the_error_panel_lists_problems_by_file_and_line(served, page):
+    """Vetting finds the raw HTML before enrich finds the links; the panel reads in order."""
+    server = served()
+    page.goto(server.url + "alpha.html")
+    server.book.replace("chapters/02-beta.md", "(#shared-name)", "(#shared-nam)")
+    server.book.replace("chapters/01-alpha.md", "Alpha ends here.",
+                        'Alpha ends here. <span onclick="x()">here</span>')
+    server.book.replace("chapters/01-alpha.md", "(#some-heading-id)", "(#some-heading)")
+    overlay = page.locator("#press-problems")
+    overlay.wait_for(timeout=WAIT)
+    page.wait_for_function("() => document.querySelector('#press-problems').innerText"
+                           ".includes('02-beta.md')", timeout=WAIT)
+    text = overlay.inner_text()
+    places = re.findall(r"manuscript/(\S+?):(\d+): ([A-Z]\d{3})", text)
+    assert [(f, int(n), c) for f, n, c in places] == [
+        ("chapters/01-alpha.md", 10, "M016"), ("chapters/01-alpha.md", 18, "S002"),
+        ("chapters/02-beta.md", 10, "M016")], text
 
 
 def test_a_book_broken_from_the_start_appears_once_fixed(served, page):

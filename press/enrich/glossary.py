@@ -1,6 +1,7 @@
 """Stage 3b, enrich the glossary: find terms in the chapters, link them, lint the entries."""
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, replace
 
@@ -89,8 +90,9 @@ class Marker:
     never depends on the chapters before it and can be kept while they change.
     """
 
-    def __init__(self, terms: Terms, path, placeholder):
+    def __init__(self, terms: Terms, path, placeholder, markdown: str = ""):
         self.terms, self.path, self.placeholder = terms, path, placeholder
+        self.markdown = markdown  # the part's source, for the line of a key= (G002)
         self.uses: list[tuple[str, bool]] = []  # (entry slug, linked), in marking order
         self.problems: list[Problem] = []
         self.linked: set[str] = set()
@@ -110,9 +112,10 @@ class Marker:
             key = (span.get("data-key") or span.text_content()).strip()
             entry = self.terms.by_term.get(key.lower()) or self.terms.by_form.get(key.lower())
             if entry is None:
+                guess = nearest(key, [e.term for e in self.terms.by_term.values()])
                 self.problems.append(Problem(
-                    self.path, line_of(span), "G002",
-                    f"glossary key '{key}' names no entry",
+                    self.path, key_line(self.markdown, key, line_of(span)), "G002",
+                    f"glossary key '{key}' names no entry" + did_you_mean(guess),
                     "use the exact term of an entry in glossary.yaml, or add the entry"))
                 span.drop_tag()
                 continue
@@ -180,6 +183,30 @@ class Marker:
         return node
 
 
+def nearest(name: str, names) -> str | None:
+    """The name most like a misspelt one, if any is close ('waypont' -> 'waypoint')."""
+    names = list(names)
+    folded = {n.casefold(): n for n in names}
+    found = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
+    return folded[found[0]] if found else None
+
+
+def did_you_mean(guess: str | None) -> str:
+    return f" (did you mean '{guess}'?)" if guess else ""
+
+
+def key_line(markdown: str, key: str, block_line: int | None) -> int | None:
+    """The line of `key="..."` in the source, at or after its paragraph's first line: a
+    paragraph can run over many lines, and the author looks for the key."""
+    lines = markdown.split("\n")
+    start = (block_line or 1) - 1
+    written = re.compile(r"key\s*=\s*([\"']?)" + re.escape(key) + r"\1")
+    for number in range(start, len(lines)):
+        if written.search(lines[number]):
+            return number + 1
+    return block_line
+
+
 def use_ids(registry: IdRegistry, marked) -> list[tuple[str, ...]]:
     """The book-wide id of every use, chapter by chapter in reading order.
 
@@ -200,16 +227,19 @@ def use_ids(registry: IdRegistry, marked) -> list[tuple[str, ...]]:
 
 def lint_glossary(book: Book, uses: dict[str, list]) -> list[Problem]:
     """Every glossary problem at once: unused, duplicated, dangling or empty entries."""
-    problems, seen = [], {}
+    problems, seen, shared = [], {}, set()
     path = book.glossary_path
     known = {e.term.lower() for e in book.glossary}
     for entry in book.glossary:
         for form in forms(entry):
             other = seen.setdefault(form.lower(), entry)
             if other is not entry or forms(entry).count(form) > 1:
+                shared |= {entry.slug, other.slug}
+                where = f"also under '{other.term}', line {other.line}" if other is not entry \
+                    else "twice in this entry"
                 problems.append(Problem(path, entry.line, "G003",
-                                        f"'{form}' appears in more than one place "
-                                        f"(also under '{other.term}', line {other.line})",
+                                        f"'{form}' of entry '{entry.term}' appears in more "
+                                        f"than one place ({where})",
                                         "keep each term and variant in one entry only"))
         if not entry.definition.strip():
             problems.append(Problem(path, entry.line, "G005",
@@ -217,10 +247,15 @@ def lint_glossary(book: Book, uses: dict[str, list]) -> list[Problem]:
                                     "write a definition under 'definition:'"))
         for target in entry.see:
             if target.lower() not in known:
+                guess = nearest(target, [e.term for e in book.glossary if e is not entry])
                 problems.append(Problem(path, entry.line, "G004",
-                                        f"'see also' names a missing entry '{target}'",
+                                        f"'see also' names a missing entry '{target}'"
+                                        + did_you_mean(guess),
                                         "name an existing term exactly, or add that entry"))
-        if not uses.get(entry.slug):
+    # A form two entries share is marked as one of them only: 'never used' would blame
+    # the other for G003's fault.
+    for entry in book.glossary:
+        if not uses.get(entry.slug) and entry.slug not in shared:
             problems.append(Problem(path, entry.line, "G001",
                                     f"term '{entry.term}' is never used in the chapters",
                                     "use it in the text, add the form used as a variant, "

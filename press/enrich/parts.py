@@ -125,7 +125,8 @@ def enrich_part(fragment: str, trees: dict, part: Part, ids, hrefs, names,
     apply(root, ids, hrefs, names)
     uses, problems = (), ()
     if terms is not None:
-        marker = Marker(terms, part.path, lambda n: f"{STAND_IN}{n}{STAND_IN_END}")
+        marker = Marker(terms, part.path, lambda n: f"{STAND_IN}{n}{STAND_IN_END}",
+                        part.markdown)
         marker.mark(root)
         uses, problems = tuple(marker.uses), tuple(marker.problems)
     for el in root.iter("a", "span"):

@@ -1,6 +1,7 @@
 """Stage 3, enrich: pure passes over converted HTML: source lines, unique ids, links, images."""
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,7 +162,8 @@ def heading_problems(found: Scan, part: Part) -> list[Problem]:
         if level == 1:
             problems.append(Problem(part.path, line, "M013",
                                     "a second title in the chapter (level-1 heading)",
-                                    "the title comes from front matter; use ## for sections"))
+                                    "front matter's title: already names the chapter; use ## "
+                                    "for sections, or drop title: to let this heading name it"))
         elif level > previous + 1:
             problems.append(Problem(part.path, line, "M014",
                                     f"heading level skips from {previous} to {level}",
@@ -196,12 +198,23 @@ def link_targets(found: Scan, part: Part, id_maps: dict[str, dict[str, str]],
         ids = id_maps.get(slug or "", {})
         if slug is None or (fragment and fragment not in ids):
             problems.append(Problem(part.path, line, "M016",
-                                    f"broken cross-reference '{href}'",
+                                    f"broken cross-reference '{href}'"
+                                    + _nearest_target(target, fragment, slug, ids, files),
                                     "link to a heading id in this chapter (#id) or in another "
                                     "file of the book (02-name.md#id)"))
             continue
         out[-1] = "#" + (ids[fragment] if fragment else slug)
     return tuple(out)
+
+
+def _nearest_target(target: str, fragment: str, slug, ids: dict, files: dict) -> str:
+    """' (did you mean ...?)' with the id or file most like a broken link's, or ''."""
+    if slug is None:
+        found = difflib.get_close_matches(Path(target).name, list(files), n=1, cutoff=0.6)
+        return f" (did you mean '{found[0]}'?)" if found else " (no file of the book has " \
+            "that name)"
+    found = difflib.get_close_matches(fragment, [i for i in ids if i], n=1, cutoff=0.6)
+    return f" (did you mean '#{found[0]}'?)" if found else ""
 
 
 def check_images(found: Scan, part: Part, manuscript: Path,

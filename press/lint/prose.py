@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from press.lint.regions import known_in_region
 from press.source.convert import Pandoc
 from press.problems import BuildError, Problem
 from press.model import QUOTE_STYLES  # noqa: F401  (lint settings use them too)
@@ -23,6 +24,9 @@ WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 URL_LIKE = re.compile(r"://|^www\.|@|\.[a-z]{2,4}/", re.I)
 TAB = 4  # Pandoc counts columns with tab stops every four characters
 CURLY_DOUBLE = "“”"
+# The sentences `invoke new-chapter` writes for the author to replace (press.tools uses
+# them): left in, they would print in the book.
+PLACEHOLDERS = ("Write the opening of the chapter here.", "Write the first section here.")
 EMPHASIS = frozenset({"Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript",
             "SmallCaps"})
 
@@ -308,14 +312,18 @@ def has_dictionary(language: str, memos: Memos | None = None) -> bool:
     return speller(language, memos or Memos()) is not None
 
 
-def known(word: str, dictionary, words: frozenset[str]) -> bool:
-    """In the word list or the dictionary, as written, without a possessive, or part by part."""
+def known(word: str, dictionary, words: frozenset[str], language: str = "") -> bool:
+    """In the word list or the dictionary, as written, without a possessive, or part by
+    part; in a British-spelling region, also as the British form of a dictionary word."""
     plain = word.replace("’", "'")
     forms = {plain, re.sub(r"'s$", "", plain, flags=re.I)}
     if any(f.casefold() in words or f in dictionary for f in forms):
         return True
+    if any(known_in_region(f, language, dictionary) for f in forms):
+        return True
     parts = plain.split("-")
-    return len(parts) > 1 and all(len(p) < 2 or known(p, dictionary, words) for p in parts)
+    return len(parts) > 1 and all(len(p) < 2 or known(p, dictionary, words, language)
+                                  for p in parts)
 
 
 def check_spelling(reader: Reader, settings: Settings, path, memos: Memos) -> list[Problem]:
@@ -333,7 +341,7 @@ def check_spelling(reader: Reader, settings: Settings, path, memos: Memos) -> li
                 offsets.append(offsets[-1] + len(token.text))
             for match in WORD.finditer(text):
                 word = match.group()
-                if len(word) < 2 or known(word, dictionary, settings.known):
+                if len(word) < 2 or known(word, dictionary, settings.known, settings.language):
                     continue
                 token = run[max(i for i, o in enumerate(offsets[:-1]) if o <= match.start())]
                 problems.append(Problem(path, token.line, "P005", f"unknown word '{word}'",
@@ -348,6 +356,16 @@ def suggestion(word: str, language: str, memos: Memos) -> str:
     add = "otherwise add it to words.txt in the manuscript folder"
     return f"did you mean '{guess}'? {add}" if guess and guess != word.lower() else \
         f"check the spelling; {add}"
+
+
+def check_placeholders(markdown: str, path) -> list[Problem]:
+    """A sentence of new-chapter's scaffold, still waiting to be replaced."""
+    return [Problem(path, number, "P008", f"placeholder text left in: '{sentence}'",
+                    "replace it with the chapter's own text (invoke new-chapter or new-book "
+                    "wrote it)",
+                    RULES["P008"])
+            for number, line in enumerate(markdown.split("\n"), 1)
+            for sentence in PLACEHOLDERS if sentence in line]
 
 
 # ---------------------------------------------------------------- silencing
@@ -369,7 +387,8 @@ def silence(problems: list[Problem], comments: list[Comment], settings: Settings
         if comment.codes is None or bad:
             what = f"names no prose rule: {', '.join(bad)}" if bad else "cannot be read"
             kept.append(Problem(path, comment.line, "P007", f"lint comment {what}",
-                                "write <!-- lint: ignore P003 --> with codes P001-P006",
+                                f"write <!-- lint: ignore P003 --> with codes "
+                                f"{min(RULES)}-{max(RULES)}",
                                 "error"))
             continue
         for code in comment.codes:
@@ -395,7 +414,8 @@ def check_tree(markdown: str, tree: str, path, settings: Settings,
     """Every prose check on one Markdown text, given Pandoc's tree of it."""
     reader = read_source(markdown, tree)
     found = (check_quotes(reader, settings, path) + check_spaces(reader, path)
-             + check_repeats(reader, path) + check_spelling(reader, settings, path, memos))
+             + check_repeats(reader, path) + check_spelling(reader, settings, path, memos)
+             + check_placeholders(markdown, path))
     return silence(found, reader.comments, settings, path)
 
 

@@ -10,7 +10,7 @@ import yaml
 from press import pipeline
 from press.lint import prose
 from press.model import Book
-from press.problems import BuildError, Problem
+from press.problems import BuildError, Problem, in_order
 from press.source.load import FRONT_MATTER, lint_settings, load_book, read_text
 from press.util.paths import as_shown
 from press.workspace import Workspace
@@ -45,22 +45,27 @@ def lint_manuscript(manuscript: Path, styles: Path, ws: Workspace | None = None)
     ws = ws or Workspace(None)
     manuscript = Path(manuscript).resolve()
     problems: list[Problem] = []
+    loaded = True
     try:
         book = load_book(manuscript, memos=ws.memos)
     except BuildError as error:
         problems += error.problems
-        book = None
+        book, loaded = error.partial, False
     sources, settings = book_sources(book, problems) if book else loose_sources(manuscript)
     problems += prose.check_sources(sources, settings, ws.pandoc, ws.memos)
     if book is not None:
         try:
-            pipeline.prepare(ws, manuscript, styles, log=lambda *_: None)
+            pipeline.prepare(ws, manuscript, styles, log=lambda *_: None, book=book)
         except BuildError as error:
-            problems += error.problems
-    # Stable: findings on one line keep the order they were found in (left to right).
-    ordered = sorted(dict.fromkeys(problems), key=lambda p: (str(p.path), p.line or 0, p.code))
-    return Report(tuple(ordered), len(sources),
+            problems += held_back(error.problems, loaded)
+    return Report(tuple(in_order(problems)), len(sources),
                   prose.has_dictionary(settings.language, ws.memos))
+
+
+def held_back(problems: list[Problem], loaded: bool) -> list[Problem]:
+    """The later stages' findings, less those a glossary with faults would make up: with
+    an entry's variants unread, 'never used' (G001) may be untrue."""
+    return problems if loaded else [p for p in problems if p.code != "G001"]
 
 
 def format_problem(problem: Problem) -> str:
@@ -89,8 +94,9 @@ def loose_sources(manuscript: Path):
     project, scratch = manuscript.parent, []
     data = _yaml(manuscript / "book.yaml")
     data = data if isinstance(data, dict) else {}
-    listed = [manuscript / str(e) for key in ("front", "chapters", "back")
-              for e in (data.get(key) or []) if isinstance(data.get(key), list)]
+    listed = [manuscript / piece for key in ("front", "chapters", "back")
+              for e in (data.get(key) or []) if isinstance(data.get(key), list)
+              for piece in str(e).split(" - ")]  # an item folded into the one above (M033)
     paths = [p for p in listed if p.suffix == ".md" and p.is_file()] or \
         sorted(manuscript.glob("*/*.md"))
     sources = []
@@ -99,13 +105,28 @@ def loose_sources(manuscript: Path):
         if text is not None:
             sources.append((as_shown(path, project), blank_front_matter(text)))
     lint = lint_settings(data.get("lint") or {}, None, Path("book.yaml"), scratch)
-    entries = _yaml(manuscript / "glossary.yaml")
     names = [str(data.get(k, "")) for k in ("title", "subtitle", "creator", "publisher")]
-    names += [str(f) for e in (entries if isinstance(entries, list) else [])
-              if isinstance(e, dict) for f in [e.get("term", "")] + list(e.get("variants") or [])]
+    names += glossary_names(manuscript / "glossary.yaml")
     words = word_list(manuscript, project, scratch) | words_in(names)
     return sources, prose.Settings(frozenset(lint.ignore), lint.quotes,
                                    str(data.get("language") or "en"), frozenset(words))
+
+
+TERM_LINE = re.compile(r"^[\s-]*(?:term|variants)\s*:(.*)$", re.M)
+
+
+def glossary_names(path: Path) -> list[str]:
+    """The terms and variants of glossary.yaml, known words to the speller. When the
+    file is not valid YAML, its term: and variants: lines are read as text: the glossary
+    failing to load must not make every term an unknown word."""
+    entries = _yaml(path)
+    if isinstance(entries, list):
+        return [str(f) for e in entries if isinstance(e, dict)
+                for f in [e.get("term", "")] + list(e.get("variants") or [])]
+    try:
+        return TERM_LINE.findall(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def blank_front_matter(text: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 
 from press import pipeline
-from press.problems import BuildError, Problem
+from press.problems import BuildError, Problem, counted, in_order
 from press.workspace import Workspace
 
 # Editors' scratch files (vim swap and probe files, backups, atomic-save temporaries)
@@ -174,13 +174,14 @@ def report(outcome: Outcome, log=print, warn=print) -> None:
     if outcome.ok:
         what = ", ".join(outcome.changed[:6]) + (" ..." if len(outcome.changed) > 6 else "")
         log(f"built    in {outcome.seconds:.2f} s ({outcome.pandoc_runs} converted, "
-            f"{outcome.pandoc_hits} from cache); {len(outcome.changed)} file(s) changed"
+            f"{outcome.pandoc_hits} from cache); {counted(len(outcome.changed), 'file')} changed"
             + (f": {what}" if what else ""))
     else:
-        for problem in outcome.problems:
+        for problem in in_order(outcome.problems):
             warn(str(problem))
         count = sum(p.severity == "error" for p in outcome.problems)
-        warn(f"failed   {count} error(s); the last good build is kept. Waiting for a fix.")
+        warn(f"failed   {counted(count, 'error')}; the last good build is kept. "
+             "Waiting for a fix.")
 
 
 def loop(rebuilder: Rebuilder, watcher: Watcher, stop: threading.Event, on_build=None,

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from press.problems import BuildError, Problem
+from press.problems import BuildError, Problem, in_order
 from press.live.loop import Outcome, Rebuilder, Watcher, loop, report
 
 HERE = Path(__file__).resolve().parent
@@ -40,7 +40,7 @@ class State:
             self.generation += 1
             for name in outcome.changed:
                 self.versions[name] = self.generation
-            self.problems = [problem_json(p) for p in outcome.problems]
+            self.problems = [problem_json(p) for p in in_order(outcome.problems)]
             self.changed.notify_all()
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from press.problems import Problem, raise_if_any
+from press.problems import BuildError, Problem, raise_if_any
 from press.util.memo import Memos
 from press.util.paths import as_shown
 from press.model import (HIGHLIGHT_THEMES, QUOTE_STYLES, Book, GlossaryEntry, LintSettings,
@@ -77,12 +77,11 @@ def parse_yaml(text: str, shown: Path, problems: list[Problem], first_line: int 
         problems.append(Problem(shown, line, code, message, hint))
         return None, None
 
-    hint = "fix the YAML syntax (indentation, colons, quotes)"
     try:
         node = yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError as exc:
-        what = getattr(exc, "problem", None) or str(exc)
-        return fail("M003", f"invalid YAML: {what}", hint, getattr(exc, "problem_mark", None))
+        what, hint, mark = yaml_syntax(exc, text)
+        return fail("M003", f"invalid YAML: {what}", hint, mark)
     twice = _duplicate_key(node)
     if twice is not None:
         return fail("M024", f"key '{twice.value}' is given twice",
@@ -97,6 +96,52 @@ def parse_yaml(text: str, shown: Path, problems: list[Problem], first_line: int 
                 f"invalid YAML: {getattr(exc, 'problem', None) or exc}")
         return fail("M003", what,
                     "quote it to keep it as text, or correct it (dates are YYYY-MM-DD)", mark)
+
+
+# What PyYAML's scanner says, and what an author most likely did: (message, hint).
+OPENINGS = {
+    "quoted scalar": ("a quote opened here is never closed",
+                      "close the quote on the same line, or quote the whole value"),
+    "flow sequence": ("a list opened with [ here is never closed",
+                      "close the list with ], and separate its items with commas"),
+    "flow mapping": ("a mapping opened with { here is never closed",
+                     "close it with }, and separate its keys with commas"),
+}
+
+
+def yaml_syntax(exc: yaml.YAMLError, text: str):
+    """A YAML syntax error as an author can act on it: (message, hint, mark).
+
+    An unclosed construct is reported where it opened (PyYAML notices only at the end of
+    the text); a character that cannot start a token is named (a tab, most often).
+    """
+    problem = getattr(exc, "problem", None) or str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    context, opened = getattr(exc, "context", None) or "", getattr(exc, "context_mark", None)
+    for construct, (message, hint) in OPENINGS.items():
+        if construct in context and opened is not None:
+            return message, hint, opened
+    if "cannot start any token" in problem and mark is not None:
+        char = _char_at(text, mark)
+        if char == "\t":
+            return ("a tab character, which YAML does not allow for indentation",
+                    "indent with spaces only (two per level)", mark)
+        if char:
+            return (f"the character {char!r} cannot start a value",
+                    f"quote the value that starts with {char!r}", mark)
+    if "mapping values are not allowed" in problem:
+        return ("a second ': ' on one line",
+                "quote a value that holds ': ', as in title: \"Alpha: the first\"", mark)
+    if "expected <block end>" in problem or "expected ':'" in problem:
+        return (problem, "check the indentation: keys of one mapping start in the same "
+                "column, list items under a key are indented under it", mark)
+    return problem, "fix the YAML syntax (indentation, colons, quotes)", mark
+
+
+def _char_at(text: str, mark) -> str:
+    lines = text.split("\n")
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return line[mark.column] if mark.column < len(line) else ""
 
 
 def _nodes(node):
@@ -143,6 +188,17 @@ def key_lines(node, first_line: int = 1) -> dict[str, int]:
     return {k.value: k.start_mark.line + first_line for k, _ in node.value}
 
 
+# How each type of value is written, for a value of the wrong type: (what, hint).
+FORMS = {
+    str: ("text", "write {key}: followed by the text on the same line (quote it if it "
+                  "holds ': ' or starts with a quote)"),
+    list: ("a list", "write a list: {key}: [first, second], or one '- item' a line "
+                     "indented under {key}:"),
+    dict: ("a mapping", "write the keys indented under {key}: (see the README)"),
+    int: ("a whole number", "write a number without quotes, such as {key}: 2"),
+}
+
+
 def check_keys(data: dict, schema: dict, required, shown: Path, lines: dict, line0: int,
                problems: list[Problem]) -> None:
     """Report unknown keys, missing required keys and values of the wrong type."""
@@ -160,8 +216,8 @@ def check_keys(data: dict, schema: dict, required, shown: Path, lines: dict, lin
             data[key] = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
         elif not isinstance(value, schema[key]):
             problems.append(Problem(shown, line, "M005",
-                                    f"'{key}' must be a {schema[key].__name__}",
-                                    "see the README for the expected form"))
+                                    f"'{key}' must be {FORMS[schema[key]][0]}",
+                                    FORMS[schema[key]][1].format(key=key)))
     for key in required:
         if key not in data:
             problems.append(Problem(shown, line0, "M006", f"missing required key '{key}'",
@@ -196,14 +252,60 @@ def load_book(manuscript: Path, project: Path | None = None, memos: Memos | None
         raise_if_any(problems)  # without the required keys, nothing further can be checked
     meta = _metadata(data, shown, lines, problems)
     lint = lint_settings(data.get("lint") or {}, _value_node(node, "lint"), shown, problems)
+    _folded_items(data, node, shown, problems)
     real: dict[Path, Path] = {}  # each listed file's resolved path, resolved once
     parts = _parts(data, manuscript, project, shown, lines, problems, real, memos)
     glossary, gpath = _glossary(manuscript, project, problems, memos)
     _unlisted_files(manuscript, data, project, problems, real)
-    raise_if_any(problems)
     back = [str(x) for x in data.get("back", ["glossary"])]
-    return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back,
+    book = Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back,
                 lint)
+    _raise_if_any(problems, book, gpath)
+    return book
+
+
+# Problems that leave the book whole: a glossary entry's key or value (the entry is kept
+# without it), a chapter's unknown front-matter key. Lint goes on with such a book.
+LOCAL_FAULTS = frozenset({"M004", "M005", "M006", "M007"})
+
+
+def _raise_if_any(problems: list[Problem], book: Book, gpath) -> None:
+    """Raise when any problem is an error, with the book when only local faults keep it
+    from being built (so lint can still run the glossary's and the text's checks)."""
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        whole = all(p.code in LOCAL_FAULTS and (p.path == gpath or p.code == "M004")
+                    and Path(p.path).name != "book.yaml" and not _whole_glossary(p, gpath)
+                    for p in errors)
+        raise BuildError(problems, partial=book if whole else None)
+
+
+def _folded_items(data: dict, node, shown: Path, problems: list[Problem]) -> None:
+    """A list item indented one space too far is folded into the item above it:
+    '- a.md' then '   - b.md' reads as the one file 'a.md - b.md'. Report the line that was
+    folded and list the files as meant, so nothing else reports a knock-on error."""
+    for key in ("front", "chapters", "back"):
+        items = _value_node(node, key)
+        if not isinstance(data.get(key), list) or not isinstance(items, yaml.SequenceNode):
+            continue
+        fixed = []
+        for value, item in zip(data[key], items.value):
+            pieces = str(value).split(" - ") if isinstance(item, yaml.ScalarNode) \
+                and not item.style and item.end_mark.line > item.start_mark.line else []
+            if len(pieces) < 2:
+                fixed.append(value)
+                continue
+            problems.append(Problem(shown, item.start_mark.line + 2, "M033",
+                                    f"this line is indented under the previous item of "
+                                    f"'{key}', so YAML reads '{value}' as one file name",
+                                    "start each '- ' of the list in the same column"))
+            fixed += pieces
+        data[key] = fixed
+
+
+def _whole_glossary(problem: Problem, gpath) -> bool:
+    """A glossary.yaml that is not a list at all: none of its entries was kept."""
+    return problem.path == gpath and problem.code == "M005" and problem.line == 1
 
 
 def _value_node(node, key: str):
@@ -405,32 +507,80 @@ def _part_of_text(path: Path, shown: Path, kind: str, number, text: str, problem
     """The Part a file's text makes, or None when it cannot make one (problems say why)."""
     if not text.strip():
         problems.append(Problem(shown, 1, "M011", "the file is empty",
-                                "write the chapter with its front matter, or remove it from "
-                                "book.yaml"))
+                                "write the chapter, starting with '# Title', or remove it "
+                                "from book.yaml"))
         return None
     match = FRONT_MATTER.match(text)
-    if not match:
-        problems.append(Problem(shown, 1, "M010", "no YAML front matter",
-                                "start the file with ---, 'title: ...', ---"))
+    if not match and re.match(r"---[ \t]*\n(?!\s*\n)", text):
+        problems.append(Problem(shown, 1, "M003", "front matter opened here is never closed",
+                                "end it with a line of three hyphens, ---, before the text"))
         return None
+    meta = _front_matter(match, shown, problems) if match else {}
+    if meta is None:
+        return None
+    head = text[: match.end()] if match else ""
+    blanked = "\n" * head.count("\n") + text[len(head):]
+    if "title" not in meta:
+        blanked, meta = _title_from_heading(blanked, meta)
+    if "title" not in meta:
+        problems.append(Problem(shown, 1, "M010", "the file has no title",
+                                "start it with a level-1 heading, '# Title', or with front "
+                                "matter: ---, 'title: ...', ---"))
+        return None
+    if not blanked.strip():
+        problems.append(Problem(shown, head.count("\n") or 1, "M011",
+                                "the file has no text after its title",
+                                "write the chapter, or remove it from book.yaml"))
+    title = smarten(str(meta["title"]))
+    short = smarten(str(meta.get("short-title") or title))
+    return Part(kind, shown, _part_slug(path), title, short, blanked, number)
+
+
+def _front_matter(match, shown: Path, problems) -> dict | None:
+    """A part's front matter as a checked mapping; None when it cannot be one."""
     meta, node = parse_yaml(match.group(1), shown, problems, first_line=2)
     if not isinstance(meta, dict):
         if node is not None or meta is None and match.group(1).strip() == "":
             problems.append(Problem(shown, 2, "M005", "front matter must be a mapping",
                                     "write 'title: ...'"))
         return None
-    check_keys(meta, PART_KEYS, ("title",), shown, key_lines(node, 2), 1, problems)
-    body = text[match.end():]
-    if not body.strip():
-        fence = text[: match.start(2)].count("\n") + 1  # the closing ---
-        problems.append(Problem(shown, fence, "M011",
-                                "the file has no text after its front matter",
-                                "write the chapter, or remove it from book.yaml"))
-    blanked = "\n" * text[: match.end()].count("\n") + body
-    slug = _part_slug(path)
-    title = smarten(str(meta.get("title", path.stem)))
-    short = smarten(str(meta.get("short-title") or title))
-    return Part(kind, shown, slug, title, short, blanked, number)
+    check_keys(meta, PART_KEYS, (), shown, key_lines(node, 2), 1, problems)
+    return meta if isinstance(meta.get("title", ""), str) else None
+
+
+# A leading ATX level-1 heading, '# Title' or '# Title {#id .class}', as Quarto, mkdocs
+# and mdBook read a chapter's title; the closing #s and attributes are not part of it.
+LEADING_TITLE = re.compile(r"[ ]{0,3}#[ \t]+(.+?)(?:[ \t]+#+)?(?:[ \t]*\{[^}]*\})?[ \t]*")
+
+
+SETEXT_RULE = re.compile(r"[ ]{0,3}=+[ \t]*")
+
+
+def _title_from_heading(body: str, meta: dict) -> tuple[str, dict]:
+    """(body, meta) with the body's leading '# Title' (or 'Title' underlined with =====)
+    taken as the title: the heading's lines are blanked so every other line keeps its
+    number."""
+    lines = body.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return body, meta
+    heading = LEADING_TITLE.fullmatch(lines[first])
+    if heading is not None:
+        title, used = heading.group(1), 1
+    elif first + 1 < len(lines) and SETEXT_RULE.fullmatch(lines[first + 1]):
+        title, used = re.sub(r"[ \t]*\{[^}]*\}[ \t]*$", "", lines[first].strip()), 2
+    else:
+        return body, meta
+    lines[first:first + used] = [""] * used
+    return "\n".join(lines), {**meta, "title": plain_title(title)}
+
+
+def plain_title(markdown: str) -> str:
+    """A heading's text as a title is kept: without emphasis marks, code ticks or link
+    targets ('The *Ummah* and [Us](x.md)' -> 'The Ummah and Us')."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1", r"\2", text)
+    return text.replace("`", "").strip()
 
 
 def _glossary(manuscript: Path, project: Path, problems, memos):
@@ -472,6 +622,8 @@ def _entry(item, node, shown: Path, problems) -> GlossaryEntry | None:
                                 "write '- term: ...' with 'definition: ...'"))
         return None
     lines = key_lines(node)
+    if "definition" in item and item["definition"] is None:
+        item["definition"] = ""  # an empty 'definition:' is G005's, with the term named
     check_keys(item, ENTRY_KEYS, ("term", "definition"), shown, lines, line, problems)
     if not isinstance(item.get("term"), str):
         return None  # missing or not text: reported above
@@ -480,11 +632,17 @@ def _entry(item, node, shown: Path, problems) -> GlossaryEntry | None:
         original = _original(original, shown, lines.get("original", line), problems)
     else:
         original = None  # absent, or not a mapping (reported above)
+    definition = item.get("definition")
     return GlossaryEntry(
         term=item["term"], slug=slugify(item["term"]), line=line,
-        definition=str(item.get("definition") or "").strip(),
-        variants=tuple(str(v) for v in item.get("variants", []) or []),
-        see=tuple(str(s) for s in item.get("see", []) or []), original=original)
+        definition=definition.strip() if isinstance(definition, str) else "",
+        variants=_strings(item.get("variants")), see=_strings(item.get("see")),
+        original=original)
+
+
+def _strings(value) -> tuple[str, ...]:
+    """A list of names, or none when the value is not a list (check_keys reported it)."""
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def _original(data: dict, shown: Path, line: int, problems) -> Original:

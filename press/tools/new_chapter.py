@@ -14,18 +14,19 @@ from pathlib import Path
 
 import yaml
 
+from press.lint.prose import PLACEHOLDERS
 from press.problems import BuildError, Problem
 from press.util.paths import as_shown
 from press.source.load import load_book, slugify
 from press.util.write import atomic_write
 
-BODY = """\
-Write the opening of the chapter here. Its title comes from the front matter above;
+BODY = f"""\
+{PLACEHOLDERS[0]} Its title comes from the front matter above;
 sections start at level 2.
 
 ## First section
 
-Write the first section here.
+{PLACEHOLDERS[1]}
 """
 
 

@@ -24,13 +24,13 @@ class Row:
     """One stretch of the printed book: a part, the glossary, or the pages before them."""
 
     name: str
-    words: int
+    words: int | None  # None for the title pages and contents: press writes them
     first_page: int  # 1-based sheet side in the PDF, not the printed folio
     pages: int  # up to the next row's first page, so a blank verso before it counts here
 
     @property
     def minutes(self) -> int:
-        return math.ceil(self.words / WORDS_PER_MINUTE)
+        return math.ceil((self.words or 0) / WORDS_PER_MINUTE)
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Stats:
 
     @property
     def words(self) -> int:
-        return sum(r.words for r in self.rows)
+        return sum(r.words or 0 for r in self.rows)
 
     @property
     def minutes(self) -> int:
@@ -64,7 +64,7 @@ def book_stats(ws: Workspace, manuscript: Path, styles: Path) -> Stats:
     prepared = prepare(ws, manuscript, styles, log=lambda *_: None)
     printed = layout_print(ws, prepared)
     anchors = printed.anchors
-    spans = [("Title pages and contents", 0, 0)]
+    spans = [("Title pages and contents", None, 0)]
     spans += [(c.part.title, count_words(c.html), anchors[c.part.slug])
               for c in prepared.chapters]
     if prepared.glossary:
@@ -89,11 +89,13 @@ def table(stats: Stats) -> str:
     lines = [head, "-" * len(head)]
     for r in stats.rows:
         name = r.name if len(r.name) <= width else r.name[: width - 1] + "…"
-        lines.append(f"{name:<{width}}  {r.words:>7}  {duration(r.minutes):>9}  "
+        words, minutes = (r.words, duration(r.minutes)) if r.words is not None else ("–", "–")
+        lines.append(f"{name:<{width}}  {words:>7}  {minutes:>9}  "
                      f"{r.first_page:>5}  {r.pages:>5}")
     lines.append("-" * len(head))
     lines.append(f"{'total':<{width}}  {stats.words:>7}  {duration(stats.minutes):>9}  "
                  f"{'':>5}  {stats.pages:>5}")
     lines.append(f"reading time at {WORDS_PER_MINUTE} words a minute; pages are PDF pages, "
-                 "each part counted up to the next one, blank versos included")
+                 "each part counted up to the next one, blank versos included; the title "
+                 "pages and contents are made by press, so their words are not counted")
     return "\n".join(lines)
