@@ -288,9 +288,20 @@ def import_(c, source, dir, from_=""):
     listed with its source file and line. Importing an unchanged source again writes the
     same bytes (the identifier is kept).
     """
+    from press.problems import BuildError, unexpected
     from press.tools.importer import import_book
 
-    report = _run(lambda: import_book(Path(source), Path(dir), from_ or None))
+    try:
+        report = import_book(Path(source), Path(dir), from_ or None)
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        raise Exit("import: nothing was written", code=1) from None
+    except Exception as error:  # noqa: BLE001 - the CLI's last line of defence
+        if os.environ.get("PRESS_TRACEBACK"):
+            raise
+        print(unexpected(error), file=sys.stderr)
+        raise Exit("import: nothing was written", code=1) from None
     for line in report.lines():
         print(line)
     print(f"next     invoke build --manuscript {shlex.quote(str(dir))}")

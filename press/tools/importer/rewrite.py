@@ -116,6 +116,8 @@ class Rewriter:
             if not extra:
                 return
             self.report.definitions += len(extra)
+            while piece.lines and not piece.lines[-1].text.strip():
+                piece.lines = piece.lines[:-1]
             for block in extra:
                 piece.lines = piece.lines + [Line("", block[0].path, block[0].number)] + block
 
