@@ -21,8 +21,8 @@ from press.util.write import atomic_write
 
 MANAGED = ("front", "chapters", "back", "images")
 # Names the book's own furniture takes (press.enrich.tree.reserved_ids): no part takes them.
-RESERVED = {"toc", "toc-title", "glossary", "glossary-title", "title-page", "copyright",
-            "cover", "landmarks", "footnotes", "page-list", "contents", "nav"}
+RESERVED = frozenset({"toc", "toc-title", "glossary", "glossary-title", "title-page", "copyright",
+            "cover", "landmarks", "footnotes", "page-list", "contents", "nav"})
 GLOSSARY = ("# The glossary: none was imported. Add entries as '- term: ...' with a\n"
             "# 'definition:' (README, Editing the book), and list 'glossary' under back:.\n[]\n")
 
