@@ -210,3 +210,35 @@ def test_a_folder_with_other_files_is_refused(tmp_path):
     with pytest.raises(BuildError) as inside:
         import_book(SOURCES["pandoc"], SOURCES["pandoc"] / "book")
     assert [p.code for p in inside.value.problems] == ["R004"]
+
+
+def test_line_ranges_and_anchors_select_what_mdbook_selects():
+    from press.tools.importer.model import Line
+    from press.tools.importer.read import select_lines
+
+    lines = [Line(t, "f", n) for n, t in enumerate(
+        ["a", "// ANCHOR: x", "b", "// ANCHOR: y", "c", "// ANCHOR_END: y", "// ANCHOR_END: x"],
+        1)]
+
+    def texts(select):  # what follows "file:" in {{#include file:...}}
+        got = select_lines(lines, select)
+        return None if got is None else [l.text for l in got]
+
+    assert texts("3") == ["b"] and texts(":2") == ["a", "// ANCHOR: x"]
+    assert texts("6:") == ["// ANCHOR_END: y", "// ANCHOR_END: x"] and texts("3:5") == ["b", "// ANCHOR: y", "c"]
+    assert texts("x") == ["b", "c"] and texts("y") == ["c"]  # anchor lines inside are dropped
+    assert texts("z") is None and texts("9") is None and texts("5:3") is None
+
+
+def test_an_include_that_cannot_be_resolved_is_left_and_reported(tmp_path):
+    source = tmp_path / "book"
+    shutil.copytree(FIXTURES / "mdbook", source)
+    chapter = source / "src" / "ch03.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") +
+                       "\n{{#include ../listings/hello.rs:nowhere}}\n{{#include gone.rs}}\n",
+                       encoding="utf-8")
+    said = "\n".join(import_book(source, tmp_path / "out").lines())
+    assert "book/src/ch03.md:10: R006 the include '../listings/hello.rs:nowhere'" in said
+    assert "book/src/ch03.md:11: R006 the include 'gone.rs' is not a file" in said
+    text = (tmp_path / "out/chapters/04-linking.md").read_text(encoding="utf-8")
+    assert "{{#include ../listings/hello.rs:nowhere}}\n{{#include gone.rs}}" in text

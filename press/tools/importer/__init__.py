@@ -9,6 +9,7 @@ and listed in the report, with its source file and line.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import import_module
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def import_book(source: Path, dest: Path, kind: str | None = None) -> Report:
     report = Report(kind=kind)
     root = source.parent if kind == "single" else source
     reader = Reader(root, kind, report)
-    plan = import_module(f"press.tools.importer.kinds.{kind}").plan(source, reader)
+    plan = replace(import_module(f"press.tools.importer.kinds.{kind}").plan(source, reader),
+                   kind=kind)
     old = output.check_target(dest, root, source)
     docs = [d for d in (reader.doc(e, _scope(plan, e.path)) for e in plan.entries) if d]
     if reader.errors:

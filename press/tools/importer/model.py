@@ -74,6 +74,7 @@ class Plan:
     single_scope: bool  # one namespace of heading ids for the whole book (Pandoc, bookdown)
     implicit_refs: bool  # [Heading Text] links to a heading (Pandoc Markdown)
     meta_titles: bool = False  # a file's front matter title is its chapter's (Quarto)
+    kind: str = ""
     meta_path: str = ""  # the file the metadata came from, for messages
 
 

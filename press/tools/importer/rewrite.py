@@ -37,6 +37,10 @@ ATTENTION = (
     (re.compile(r"\\@ref\("), "a bookdown cross-reference, which press prints as written"),
 )
 
+# mdBook's include, in a book of another kind: nothing puts it in place.
+FOREIGN_INCLUDE = ((re.compile(r"\{\{#(?:include|rustdoc_include)\b"),
+                    "an mdBook include in a book that is not an mdBook"),)
+
 
 class Index:
     """Where every heading, document, definition and note of the source now is."""
@@ -286,7 +290,8 @@ class Rewriter:
         return self._count(src, f"<{dest}>" if re.search(r"[\s()<>]", dest) else dest)
 
     def _attention(self, line: Line, masked: str) -> None:
-        for pattern, what in ATTENTION:
+        checks = ATTENTION if self.plan.kind == "mdbook" else ATTENTION + FOREIGN_INCLUDE
+        for pattern, what in checks:
             if pattern.search(masked if "`r" not in what else line.text):
                 self.report.note(line.path, line.number, "R009", f"{what}: left as written",
                                  "rewrite it in press's Markdown (README, Editing the book), "
