@@ -242,3 +242,16 @@ def test_an_include_that_cannot_be_resolved_is_left_and_reported(tmp_path):
     assert "book/src/ch03.md:11: R006 the include 'gone.rs' is not a file" in said
     text = (tmp_path / "out/chapters/04-linking.md").read_text(encoding="utf-8")
     assert "{{#include ../listings/hello.rs:nowhere}}\n{{#include gone.rs}}" in text
+
+
+def test_one_title_over_level_two_chapters_is_the_books_title(tmp_path):
+    source = tmp_path / "manual.md"
+    source.write_text("# The Manual\n\nAn opening.\n\n## First Steps\n\nSee [later](#more).\n\n"
+                      "## More\n\n### Detail\n\n```sh\n## not a heading\n```\n", encoding="utf-8")
+    import_book(source, tmp_path / "book")
+    book = tmp_path / "book"
+    assert "title: The Manual\n" in read(book, "book.yaml")
+    assert [p.name for p in sorted((book / "chapters").iterdir())] == \
+        ["01-opening.md", "02-first-steps.md", "03-more.md"]
+    assert "See [later](03-more.md)." in read(book, "chapters/02-first-steps.md")
+    assert "## Detail\n\n```sh\n## not a heading\n```" in read(book, "chapters/03-more.md")

@@ -69,6 +69,8 @@ def _pieces(docs: list[Doc], plan, report: Report, kind: str):
     for doc in docs:
         names = taken.setdefault(doc.scope, set())
         heads[id(doc)] = split.headings(doc, names, kind == "mdbook")
+        if kind == "single":
+            heads[id(doc)] = split.book_title(doc, heads[id(doc)], plan.metadata)
         pieces += split.split(doc, heads[id(doc)], report, plan.meta_titles)
         if doc.entry.part:
             report.note(plan.meta_path, None, "R012", f"the part '{doc.entry.part}' is kept as "

@@ -106,7 +106,8 @@ def _metadata(plan: Plan, kind: str, old: dict, report: Report, sources: list[Pa
                     f"{why} (book.yaml, '{key}:')")
         return value
 
-    title = found.get("title") or stand_in("title", plan.root.name, "give the book's title")
+    name = Path(plan.meta_path).stem if kind == "single" else plan.root.name
+    title = found.get("title") or stand_in("title", name, "give the book's title")
     creator = found.get("creator") or stand_in("author", "Unknown", "name the author")
     date = _date(found.get("date", "")) or _date(str(old.get("date", ""))) or \
         stand_in("date", _newest(sources), "give the publication date")

@@ -60,7 +60,8 @@ class Reader:
         lines = [Line(t, shown, n) for n, t in enumerate(text.split("\n"), 1)][skip:]
         if lines and lines[-1].text == "" and text.endswith("\n"):
             lines.pop()
-        lines = self.included(lines, entry.path, 0)
+        if self.kind in ("mdbook", "quarto"):
+            lines = self.included(lines, entry.path, 0)
         lines = [self.chunk(line) for line in lines]
         return Doc(entry, lines, meta if isinstance(meta, dict) else {}, scope)
 

@@ -69,6 +69,27 @@ def split(doc: Doc, heads: list[Heading], report: Report, meta_titles: bool) -> 
     return pieces
 
 
+def book_title(doc: Doc, heads: list[Heading], meta: dict) -> list[Heading]:
+    """One long file with a single level-1 heading over level-2 chapters: the heading is the
+    book's title (when its metadata names no other) and each ## starts a chapter."""
+    tops = [h for h in heads if h.level == 1]
+    if len(tops) != 1 or not any(h.level == 2 for h in heads) or \
+            any(line.text.strip() for line in doc.lines[: tops[0].at]) or \
+            meta.get("title", tops[0].text) != tops[0].text:
+        return heads
+    meta["title"] = tops[0].text
+    code = md.code_lines([line.text for line in doc.lines])
+    skip = 2 if tops[0].at + 1 < len(doc.lines) and \
+        md.SETEXT_1.match(doc.lines[tops[0].at + 1].text) else 1
+    lines = [Line("", l.path, l.number) if tops[0].at <= at < tops[0].at + skip else l
+             for at, l in enumerate(doc.lines)]
+    doc.lines = [Line(re.sub(r"^( {0,3})##", r"\1#", l.text, count=1)
+                      if not code[at] and md.ATX.match(l.text) else l.text, l.path, l.number)
+                 for at, l in enumerate(lines)]
+    return [Heading(h.level - 1, h.text, h.source_id, h.explicit, h.unnumbered, h.at)
+            for h in heads if h is not tops[0]]
+
+
 def demoted(doc: Doc) -> list[Line]:
     """The document's lines with every ATX heading one level down (# -> ##)."""
     code = md.code_lines([line.text for line in doc.lines])
