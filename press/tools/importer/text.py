@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")  # any indent: fences in list items too
 ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 ATTRS = re.compile(r"[ \t]*\{([^{}]*)\}[ \t]*$")
 SETEXT_1 = re.compile(r"^ {0,3}=+[ \t]*$")
@@ -70,7 +70,10 @@ def plain(text: str) -> str:
     text = re.sub(r"\[([^\]]*)\]\[[^\]]*\]", r"\1", text)
     text = re.sub(r"\[\^[^\]]*\]", "", text)
     text = re.sub(r"<[^>]+>", "", text)
-    text = re.sub(r"[*_`~]+", "", text)
+    text = re.sub(r"(\*{1,3})(?=\S)(.+?)(?<=\S)\1", r"\2", text)
+    text = re.sub(r"(?<![\w])(_{1,3})(?=\S)(.+?)(?<=\S)\1(?![\w])", r"\2", text)
+    text = re.sub(r"(`+)(.+?)\1", r"\2", text)
+    text = re.sub(r"~~(.+?)~~", r"\1", text)
     return re.sub(r"\s+", " ", text.replace("\\", "")).strip()
 
 
