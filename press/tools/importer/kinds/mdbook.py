@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from urllib.parse import unquote
 
 from press.problems import Problem
 from press.tools.importer.kinds import metadata
@@ -65,7 +66,7 @@ def _entries(text: str, src: Path, shown: str, reader) -> list[Entry]:
                                "with no file: left out", "write the chapter's file, or "
                                "remove it from SUMMARY.md")
             continue
-        path = (src / link.group(2).strip().split("#")[0]).resolve()
+        path = (src / unquote(link.group(2).strip().split("#")[0])).resolve()
         if not path.is_relative_to(reader.root) or not path.is_file():
             reader.errors.append(Problem(shown, number, "R010", f"SUMMARY.md lists "
                                          f"'{link.group(2)}', which is "
