@@ -102,7 +102,8 @@ def test_mdbook_includes_parts_and_matter(imported):
     assert "[overview](01-getting-started.md#overview)" in linking
     assert "[start](introduction.md)" in linking and "[Linux](02-installing.md#on-linux)" in linking
     assert "![Ferris the crab](images/img/sub/ferris.png)" in read(book, "chapters/01-getting-started.md")
-    assert "4 include(s) resolved" in said and "R012 the part 'Basics'" in said
+    assert "4 include(s) resolved" in said
+    assert "mdbook/src/SUMMARY.md:5: R012 the part 'Basics'" in said
 
 
 def test_quarto_parts_appendices_includes_and_chunks(imported):

@@ -73,7 +73,7 @@ def _pieces(docs: list[Doc], plan, report: Report, kind: str):
             heads[id(doc)] = split.book_title(doc, heads[id(doc)], plan.metadata)
         pieces += split.split(doc, heads[id(doc)], report, plan.meta_titles)
         if doc.entry.part:
-            report.note(plan.meta_path, None, "R012", f"the part '{doc.entry.part}' is kept as "
+            report.note(doc.entry.part_at[0] or plan.meta_path, doc.entry.part_at[1], "R012", f"the part '{doc.entry.part}' is kept as "
                         "a comment in book.yaml", "press has no part pages; the chapters "
                         "after it are listed under it")
     return split.arrange(pieces, plan, report, kind == "mdbook"), heads

@@ -25,7 +25,8 @@ class Entry:
     path: Path  # the source file
     role: str = "chapter"  # front, chapter or back
     title: str = ""  # the title the contents give it ("" when they give none)
-    part: str = ""  # the part it opens or belongs to
+    part: str = ""  # the part it opens
+    part_at: tuple = ("", None)  # the contents' file and line that name the part
 
 
 @dataclass

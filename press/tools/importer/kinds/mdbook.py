@@ -46,14 +46,14 @@ def _config(source: Path, reader) -> dict:
 
 
 def _entries(text: str, src: Path, shown: str, reader) -> list[Entry]:
-    entries, part, listed, heading_seen = [], "", False, False
+    entries, part, listed, heading_seen, part_line = [], "", False, False, None
     for number, line in enumerate(text.split("\n"), 1):
         head = PART.match(line)
         if head and not heading_seen and not entries and not listed:
             heading_seen = True  # "# Summary": the contents' own title
             continue
         if head:
-            part = head.group(1)
+            part, part_line = head.group(1), number
             continue
         link = LINK.match(line)
         if not link:
@@ -74,6 +74,7 @@ def _entries(text: str, src: Path, shown: str, reader) -> list[Entry]:
                                             path.is_relative_to(reader.root) else "missing"),
                                          "fix the path in SUMMARY.md"))
             continue
-        entries.append(Entry(path, role, link.group(1).strip(), part))
+        entries.append(Entry(path, role, link.group(1).strip(), part,
+                             (shown, part_line) if part else ("", None)))
         part = ""
     return entries

@@ -49,7 +49,8 @@ def _item(item, source: Path, shown: str, reader, role: str) -> list[Entry]:
                     for e in _item(c, source, shown, reader, role)]
         if chapters and title:
             first = chapters[0]
-            chapters[0] = Entry(first.path, first.role, first.title, title)
+            chapters[0] = Entry(first.path, first.role, first.title, title,
+                                (shown, _line(reader, source, title)))
         return found + chapters
     if isinstance(item, str):
         return _file(item, source, shown, reader, role, "")
