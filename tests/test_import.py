@@ -252,7 +252,8 @@ def test_one_title_over_level_two_chapters_is_the_books_title(tmp_path):
     import_book(source, tmp_path / "book")
     book = tmp_path / "book"
     assert "title: The Manual\n" in read(book, "book.yaml")
+    assert read(book, "front/opening.md").endswith("---\n\nAn opening.\n")
     assert [p.name for p in sorted((book / "chapters").iterdir())] == \
-        ["01-opening.md", "02-first-steps.md", "03-more.md"]
-    assert "See [later](03-more.md)." in read(book, "chapters/02-first-steps.md")
-    assert "## Detail\n\n```sh\n## not a heading\n```" in read(book, "chapters/03-more.md")
+        ["01-first-steps.md", "02-more.md"]
+    assert "See [later](02-more.md)." in read(book, "chapters/01-first-steps.md")
+    assert "## Detail\n\n```sh\n## not a heading\n```" in read(book, "chapters/02-more.md")

@@ -20,6 +20,8 @@ QUARTO_INCLUDE = re.compile(r"\{\{<[ \t]*include[ \t]+([^>\s]+)[ \t]*>\}\}")
 CHUNK = re.compile(r"^(\s*)(`{3,})[ \t]*\{([A-Za-z][\w-]*)(?:[ \t,]+([^}]*))?\}[ \t]*$")
 FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 ANCHOR = re.compile(r"ANCHOR(?:_END)?:\s*([\w-]+)")
+CARRIED = frozenset({"title", "subtitle", "author", "authors", "lang", "language", "date",
+                     "description", "abstract", "publisher", "rights", "copyright"})
 DEPTH = 10  # includes within includes, as deep as mdBook goes
 
 
@@ -57,6 +59,7 @@ class Reader:
             return None
         shown = self.shown(entry.path)
         meta, skip = front_matter(text)
+        self.unread_keys(meta, shown)
         lines = [Line(t, shown, n) for n, t in enumerate(text.split("\n"), 1)][skip:]
         if lines and lines[-1].text == "" and text.endswith("\n"):
             lines.pop()
@@ -64,6 +67,15 @@ class Reader:
             lines = self.included(lines, entry.path, 0)
         lines = [self.chunk(line) for line in lines]
         return Doc(entry, lines, meta if isinstance(meta, dict) else {}, scope)
+
+    def unread_keys(self, meta, shown: str) -> None:
+        """Front matter keys that say how another tool renders the book (a bibliography,
+        output formats) have no place in press: named, so the author can decide."""
+        unread = sorted(str(k) for k in (meta or {}) if str(k) not in CARRIED)
+        if unread:
+            self.report.note(shown, 2, "R009", "front matter not carried over: "
+                             + ", ".join(unread), "press has no such setting; keep what "
+                             "matters in the text or in book.yaml")
 
     def chunk(self, line: Line) -> Line:
         match = CHUNK.match(line.text)

@@ -55,7 +55,8 @@ def split(doc: Doc, heads: list[Heading], report: Report, meta_titles: bool) -> 
             report.note(first.path, first.number, "R011",
                         f"the text before the first heading became a part titled '{name}'",
                         "give it a heading of its own, or move it into a chapter")
-        pieces.append(Piece(doc.entry.role, name, lead, doc, part=doc.entry.part))
+        pieces.append(Piece(doc.entry.role, name, lead, doc, part=doc.entry.part,
+                            unnumbered=not doc.entry.title))  # an opening, before chapter 1
     for n, head in enumerate(tops):
         end = tops[n + 1].at if n + 1 < len(tops) else len(doc.lines)
         skip = 2 if md.SETEXT_1.match(doc.lines[head.at + 1].text if head.at + 1 < end
