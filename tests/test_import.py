@@ -257,3 +257,20 @@ def test_one_title_over_level_two_chapters_is_the_books_title(tmp_path):
         ["01-first-steps.md", "02-more.md"]
     assert "See [later](02-more.md)." in read(book, "chapters/01-first-steps.md")
     assert "## Detail\n\n```sh\n## not a heading\n```" in read(book, "chapters/02-more.md")
+
+
+@pytest.mark.parametrize("files, where", [
+    ({"book.toml": '[book]\ntitle = "x\n', "src/SUMMARY.md": "- [A](a.md)\n"}, "book.toml:2"),
+    ({"_quarto.yml": "book:\n  chapters: [a.qmd\n"}, "_quarto.yml:3"),
+    ({"_bookdown.yml": "rmd_files: [nope.Rmd]\n"}, "_bookdown.yml"),
+])
+def test_contents_that_cannot_be_read_stop_the_import(tmp_path, files, where):
+    source = tmp_path / "src-book"
+    for name, text in files.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(text, encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        import_book(source, tmp_path / "out")
+    first = caught.value.problems[0]
+    assert first.code == "R010" and f"{first.path}:{first.line}".startswith(f"src-book/{where}")
+    assert not (tmp_path / "out").exists()

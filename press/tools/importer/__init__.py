@@ -40,7 +40,7 @@ def import_book(source: Path, dest: Path, kind: str | None = None) -> Report:
     old = output.check_target(dest, root, source)
     docs = [d for d in (reader.doc(e, _scope(plan, e.path)) for e in plan.entries) if d]
     if reader.errors:
-        raise BuildError(reader.errors)
+        raise BuildError(list({str(e): e for e in reader.errors}.values()))  # each once
     pieces, heads = _pieces(docs, plan, report, kind)
     if not pieces:
         raise BuildError([Problem(str(source), None, "R015", "the source has no chapters",

@@ -39,8 +39,10 @@ def _config(source: Path, reader) -> dict:
     try:
         return tomllib.loads(text or "")
     except tomllib.TOMLDecodeError as exc:
-        reader.errors.append(Problem(reader.shown(source / "book.toml"), exc.lineno, "R010",
-                                     f"book.toml is not valid TOML: {exc.msg}",
+        at = re.search(r"at line (\d+)", str(exc))  # (lineno is Python 3.14's)
+        reader.errors.append(Problem(reader.shown(source / "book.toml"),
+                                     int(at.group(1)) if at else None, "R010",
+                                     f"book.toml is not valid TOML: {str(exc).split(' (at')[0]}",
                                      "fix book.toml so that mdBook itself can read it"))
         return {}
 
