@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from press.problems import BuildError, Problem
+from press.source.load import LANG_TAG
 from press.tools.importer import text as md
 from press.tools.importer.model import Piece, Plan, Report
 from press.util.write import atomic_write
@@ -118,14 +119,22 @@ def _metadata(plan: Plan, kind: str, old: dict, report: Report, sources: list[Pa
     if found.get("subtitle"):
         meta["subtitle"] = found["subtitle"]
     meta |= {"creator": creator,
-             "language": found.get("language") or stand_in("language", "en",
-                                                           "give the language tag"),
+             "language": _language(found.get("language", ""), stand_in),
              "identifier": str(old.get("identifier") or "") or identifier(kind, title, creator),
              "date": date, "rights": rights}
     for key in ("publisher", "description"):
         if found.get(key):
             meta[key] = found[key]
     return meta
+
+
+def _language(given: str, stand_in) -> str:
+    """The source's language when it is a BCP 47 tag (mdBook and Quarto write 'en', 'en-US');
+    'en' otherwise, reported."""
+    if LANG_TAG.match(given):
+        return given
+    why = f"'{given}' is no language tag; give one" if given else "give the language tag"
+    return stand_in("language", "en", why)
 
 
 def identifier(kind: str, title: str, creator: str) -> str:
