@@ -21,6 +21,7 @@ from press.tools.importer.model import Piece, Plan, Report
 from press.util.write import atomic_write
 
 MANAGED = ("front", "chapters", "back", "images")
+WORDS = 6  # a file name takes the title's first six words
 # Names the book's own furniture takes (press.enrich.tree.reserved_ids): no part takes them.
 RESERVED = frozenset({"toc", "toc-title", "glossary", "glossary-title", "title-page", "copyright",
             "cover", "landmarks", "footnotes", "page-list", "contents", "nav"})
@@ -57,7 +58,7 @@ def name_pieces(pieces: list[Piece]) -> None:
     width = max(2, len(str(len(chapters))))
     number = 0
     for piece in pieces:
-        name = md.unique(md.slug(piece.title), taken)
+        name = md.unique("-".join(md.slug(piece.title).split("-")[:WORDS]), taken)
         if piece.role == "chapter":
             number += 1
             piece.file = f"chapters/{number:0{width}d}-{name}.md"

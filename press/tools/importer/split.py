@@ -43,9 +43,10 @@ def split(doc: Doc, heads: list[Heading], report: Report, meta_titles: bool) -> 
     if isinstance(title, str) and title.strip():
         return [Piece(doc.entry.role, title.strip(), demoted(doc), doc, part=doc.entry.part)]
     tops = [h for h in heads if h.level == 1]
-    if not tops:
-        return [Piece(doc.entry.role, doc.entry.title or _stem_title(doc), doc.lines, doc,
-                      part=doc.entry.part)]
+    if not tops:  # a front matter title (as press writes it) names the piece, or the contents
+        named = doc.meta.get("title") if isinstance(doc.meta.get("title"), str) else ""
+        return [Piece(doc.entry.role, doc.entry.title or named.strip() or _stem_title(doc),
+                      doc.lines, doc, part=doc.entry.part)]
     pieces = []
     lead = doc.lines[: tops[0].at]
     if any(line.text.strip() for line in lead):
