@@ -274,3 +274,18 @@ def test_contents_that_cannot_be_read_stop_the_import(tmp_path, files, where):
     first = caught.value.problems[0]
     assert first.code == "R010" and f"{first.path}:{first.line}".startswith(f"src-book/{where}")
     assert not (tmp_path / "out").exists()
+
+
+def test_files_titled_by_their_front_matter_keep_their_titles(tmp_path):
+    """A folder of files written as press writes them (a title in front matter, ## sections)."""
+    source = tmp_path / "notes"
+    source.mkdir()
+    (source / "a.md").write_text('---\ntitle: "First: the start"\n---\n\n## Section\n\nText.\n',
+                                 encoding="utf-8")
+    (source / "b.md").write_text("---\ntitle: Second\n---\n\nMore, see [a](a.md#section).\n",
+                                 encoding="utf-8")
+    import_book(source, tmp_path / "book")
+    book = tmp_path / "book"
+    assert read(book, "chapters/01-first-the-start.md").startswith(
+        '---\ntitle: "First: the start"\n---\n\n## Section {#section}\n')
+    assert "see [a](01-first-the-start.md#section)" in read(book, "chapters/02-second.md")
