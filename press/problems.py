@@ -117,7 +117,7 @@ CODES = MappingProxyType({
     "R006": ("warning", "an include that cannot be resolved, left as written"),
     "R007": ("warning", "a link to a place that cannot be found, left as written"),
     "R008": ("warning", "an image that cannot be copied, left as written"),
-    "R009": ("warning", "a construct press does not read, left as written"),
+    "R009": ("warning", "a construct the build refuses, left as written"),
     "R010": ("error", "the source's table of contents cannot be read or lists a missing file"),
     "R011": ("warning", "book metadata the source lacks: a stand-in was written"),
     "R012": ("warning", "a part title, kept as a comment in book.yaml"),
@@ -126,6 +126,7 @@ CODES = MappingProxyType({
     "R015": ("error", "the source has no chapters"),
     "R016": ("warning", "a code chunk kept as a code block, not executed"),
     "R017": ("warning", "an image without alt text"),
+    "R018": ("warning", "a construct press prints as written, or leaves out"),
 })
 # The prose rules a lint comment or lint.ignore in book.yaml may silence, and their severity.
 PROSE_RULES = MappingProxyType({code: severity for code, (severity, _) in CODES.items()

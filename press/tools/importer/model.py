@@ -7,6 +7,9 @@ from pathlib import Path
 from press.problems import CODES, Problem
 
 KINDS = ("single", "mdbook", "quarto", "bookdown", "pandoc")
+# What the build refuses as the import leaves it (broken links, missing images, skipped
+# heading levels, images without alt text, tables and TeX it cannot read).
+REFUSED = frozenset({"R007", "R008", "R009", "R013", "R017"})
 
 
 @dataclass(frozen=True)
@@ -107,4 +110,9 @@ class Report:
             said += [f"  {problem}" for problem in ordered]
         else:
             said.append("needs attention: nothing")
+        refused = [p for p in ordered if p.code in REFUSED]
+        if refused:
+            codes = ", ".join(sorted({p.code for p in refused}))
+            said.append(f"refused  {len(refused)} of these ({codes}) stop `invoke build` "
+                        "until they are rewritten")
         return said

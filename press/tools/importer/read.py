@@ -73,7 +73,7 @@ class Reader:
         output formats) have no place in press: named, so the author can decide."""
         unread = sorted(str(k) for k in (meta or {}) if str(k) not in CARRIED)
         if unread:
-            self.report.note(shown, 2, "R009", "front matter not carried over: "
+            self.report.note(shown, 2, "R018", "front matter not carried over: "
                              + ", ".join(unread), "press has no such setting; keep what "
                              "matters in the text or in book.yaml")
 

@@ -22,23 +22,27 @@ REF_USE = re.compile(r"\[((?:[^\[\]\n]|\[[^\[\]\n]*\])+)\](?:\[([^\[\]\n]*)\])?"
 NOTE_USE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 HTML_URL = re.compile(r"<(img|a)\b[^>]*?\s(src|href)=(\"[^\"]*\"|'[^']*')", re.I)
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
+# (code, pattern, what): R009 the build refuses as it stands, R018 it prints as written.
 ATTENTION = (
-    (re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$"), "a grid table (press reads pipe tables only)"),
-    (re.compile(r"^\s*-{2,}(?:[ \t]+-{2,})+\s*$"), "a simple or multiline table (press reads "
-                                                  "pipe tables only)"),
-    (re.compile(r"\\begin\{"), "raw TeX, which press prints as its source"),
-    (re.compile(r"\{=(?!html5?\})[\w-]+\}"), "a raw block or span for a format other than HTML"),
-    (re.compile(r"`r [^`]+`"), "inline R code, which is printed as code and not run"),
-    (re.compile(r"\{\{<"), "a Quarto shortcode, which press prints as written"),
-    (re.compile(r"\{\{#(?!include|rustdoc_include)\w+"), "an mdBook directive press does "
-                                                          "not know"),
-    (re.compile(r"\[-?@[\w:.#$%&+?<>~/-]+|(?<![\w.])@(?:fig|sec|tbl|eq|lst|thm)-[\w-]+"),
+    ("R009", re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$"), "a grid table (press reads pipe tables "
+                                                     "only)"),
+    ("R009", re.compile(r"^\s*-{2,}(?:[ \t]+-{2,})+\s*$"), "a simple or multiline table "
+                                                          "(press reads pipe tables only)"),
+    ("R009", re.compile(r"\\begin\{"), "raw TeX, which press would print as its source"),
+    ("R009", re.compile(r"\{=(?!html5?\})[\w-]+\}"), "a raw block or span for a format other "
+                                                      "than HTML"),
+    ("R018", re.compile(r"`r [^`]+`"), "inline R code, which is printed as code and not run"),
+    ("R018", re.compile(r"\{\{<"), "a Quarto shortcode, which press prints as written"),
+    ("R018", re.compile(r"\{\{#(?!include|rustdoc_include)\w+"), "an mdBook directive press "
+                                                                "does not know"),
+    ("R018", re.compile(r"\[-?@[\w:.#$%&+?<>~/-]+|(?<![\w.])@(?:fig|sec|tbl|eq|lst|thm)-[\w-]+"),
      "a citation or cross-reference, which press prints as written"),
-    (re.compile(r"\\@ref\("), "a bookdown cross-reference, which press prints as written"),
+    ("R018", re.compile(r"\\@ref\("), "a bookdown cross-reference, which press prints as "
+                                       "written"),
 )
 
 # mdBook's include, in a book of another kind: nothing puts it in place.
-FOREIGN_INCLUDE = ((re.compile(r"\{\{#(?:include|rustdoc_include)\b"),
+FOREIGN_INCLUDE = (("R018", re.compile(r"\{\{#(?:include|rustdoc_include)\b"),
                     "an mdBook include in a book that is not an mdBook"),)
 
 
@@ -291,9 +295,9 @@ class Rewriter:
 
     def _attention(self, line: Line, masked: str) -> None:
         checks = ATTENTION if self.plan.kind == "mdbook" else ATTENTION + FOREIGN_INCLUDE
-        for pattern, what in checks:
-            if pattern.search(masked if "`r" not in what else line.text):
-                self.report.note(line.path, line.number, "R009", f"{what}: left as written",
+        for code, pattern, what in checks:
+            if pattern.search(masked if "inline R" not in what else line.text):
+                self.report.note(line.path, line.number, code, f"{what}: left as written",
                                  "rewrite it in press's Markdown (README, Editing the book), "
                                  "or remove it")
                 return

@@ -64,7 +64,7 @@ def _entries(text: str, src: Path, shown: str, reader) -> list[Entry]:
         listed = listed or item
         role = "chapter" if item else ("back" if listed else "front")
         if not link.group(2).strip():
-            reader.report.note(shown, number, "R009", f"'{link.group(1)}' is a draft chapter "
+            reader.report.note(shown, number, "R018", f"'{link.group(1)}' is a draft chapter "
                                "with no file: left out", "write the chapter's file, or "
                                "remove it from SUMMARY.md")
             continue

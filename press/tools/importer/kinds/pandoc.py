@@ -24,7 +24,7 @@ def plan(source: Path, reader) -> Plan:
                    key=natural)
     for readme in sorted(p for p in source.iterdir() if p.stem.upper() == "README"
                          and p.suffix.lower() in SUFFIXES):
-        reader.report.note(reader.shown(readme), 1, "R009", "README is taken for the folder's "
+        reader.report.note(reader.shown(readme), 1, "R018", "README is taken for the folder's "
                            "description, not a chapter: left out", "list it by hand if it "
                            "belongs in the book")
     raw, where = {}, ""
