@@ -111,6 +111,7 @@ def test_quarto_parts_appendices_includes_and_chunks(imported):
     config = read(book, "book.yaml")
     assert "front:\n  - front/preface.md" in config and "back:\n  - back/extra-tables.md" in config
     assert "  # Part: Part One\n  - chapters/01-introduction.md" in config
+    assert "  # Part: Part Two\n  - chapters/03-part-two.md\n  - chapters/04-results.md" in config
     intro = read(book, "chapters/01-introduction.md")
     assert intro.startswith('---\ntitle: "Introduction"\n---')  # the front matter's title
     assert "## Background {#background}" in intro  # its sections moved down a level

@@ -30,6 +30,7 @@ class Entry:
     title: str = ""  # the title the contents give it ("" when they give none)
     part: str = ""  # the part it opens
     part_at: tuple = ("", None)  # the contents' file and line that name the part
+    opens_part: bool = False  # the file is a part's own page (Quarto's part: file.qmd)
 
 
 @dataclass

@@ -128,7 +128,14 @@ def arrange(pieces: list[Piece], plan: Plan, report: Report, by_contents: bool) 
                         "is kept as a part title, a comment in book.yaml",
                         "press has no part pages; the chapters after it are listed under it")
             continue
-        piece.part = _join(part, piece.part)
+        opens = piece.doc.entry.opens_part and not any(k.doc is piece.doc for k in kept)
+        piece.part = _join(part, piece.part, piece.title if opens else "")
+        if opens:
+            at = piece.doc.entry.part_at
+            report.note(at[0], at[1], "R012", f"the part '{piece.title}' has a page of its "
+                        "own: it became a chapter, and the part's title a comment in book.yaml",
+                        "press has no part pages; keep it as a chapter or fold its text "
+                        "into the next one")
         part = ""
         kept.append(piece)
     if not by_contents:

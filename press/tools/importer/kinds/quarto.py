@@ -43,7 +43,9 @@ def _item(item, source: Path, shown: str, reader, role: str) -> list[Entry]:
         title = str(item["part"])
         found = []
         if title.endswith((".qmd", ".md", ".Rmd")):
-            found += _file(title, source, shown, reader, role, "")
+            found += [Entry(e.path, e.role, opens_part=True,
+                            part_at=(shown, _line(reader, source, title)))
+                      for e in _file(title, source, shown, reader, role, "")]
             title = ""
         chapters = [e for c in item.get("chapters") or []
                     for e in _item(c, source, shown, reader, role)]
