@@ -211,6 +211,11 @@ def test_a_folder_with_other_files_is_refused(tmp_path):
         import_book(SOURCES["pandoc"], tmp_path / "out")
     assert [p.code for p in caught.value.problems] == ["R003"]
     assert (tmp_path / "out" / "thesis.tex").read_text(encoding="utf-8") == "x"
+    shutil.copytree(PROJECT / "tests/fixtures/tiny", tmp_path / "written")
+    with pytest.raises(BuildError) as written:  # a manuscript, but not an import: kept
+        import_book(SOURCES["pandoc"], tmp_path / "written")
+    assert [p.code for p in written.value.problems] == ["R003"]
+    assert tree(tmp_path / "written") == tree(PROJECT / "tests/fixtures/tiny")
     with pytest.raises(BuildError) as inside:
         import_book(SOURCES["pandoc"], SOURCES["pandoc"] / "book")
     assert [p.code for p in inside.value.problems] == ["R004"]

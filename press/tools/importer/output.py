@@ -21,6 +21,7 @@ from press.tools.importer.model import Piece, Plan, Report
 from press.util.write import atomic_write
 
 MANAGED = ("front", "chapters", "back", "images")
+MARK = "# Imported by `invoke import`"  # what book.yaml of an earlier import starts with
 WORDS = 6  # a file name takes the title's first six words
 # Names the book's own furniture takes (press.enrich.tree.reserved_ids): no part takes them.
 RESERVED = frozenset({"toc", "toc-title", "glossary", "glossary-title", "title-page", "copyright",
@@ -40,14 +41,18 @@ def check_target(dest: Path, root: Path, source: Path) -> dict:
                                   "(and not holding it)")])
     if not dest.exists():
         return {}
-    if not dest.is_dir() or (any(dest.iterdir()) and not (dest / "book.yaml").is_file()):
-        raise BuildError([Problem(str(dest), None, "R003", "the folder is not empty and holds "
-                                  "no press manuscript (book.yaml)", "import into a new or "
-                                  "empty folder, or into an earlier import")])
+    if not dest.is_dir() or not any(dest.iterdir()):
+        return {}
     try:
-        old = yaml.safe_load((dest / "book.yaml").read_text(encoding="utf-8")) or {}
+        text = (dest / "book.yaml").read_text(encoding="utf-8")
+        old = yaml.safe_load(text) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        old = {}
+        text, old = "", {}
+    if not text.startswith(MARK):  # a manuscript written by hand is never replaced
+        raise BuildError([Problem(str(dest), None, "R003", "the folder is not empty and holds "
+                                  "no earlier import (its book.yaml does not start with "
+                                  f"'{MARK}')", "import into a new or empty folder, or into "
+                                  "an earlier import")])
     return old if isinstance(old, dict) else {}
 
 
@@ -79,7 +84,7 @@ def piece_text(piece: Piece, body: list[str]) -> str:
 def book_yaml(plan: Plan, kind: str, pieces: list[Piece], old: dict, glossary: bool,
               report: Report, sources: list[Path]) -> str:
     meta = _metadata(plan, kind, old, report, sources)
-    head = (f"# Imported by `invoke import` ({kind}). Importing again replaces this file and\n"
+    head = (f"{MARK} ({kind}). Importing again replaces this file and\n"
             "# front/, chapters/, back/ and images/, keeping the identifier (and the date and\n"
             "# rights when the source has none).\n")
     data = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=88)
