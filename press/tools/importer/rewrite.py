@@ -22,10 +22,10 @@ REF_USE = re.compile(r"\[((?:[^\[\]\n]|\[[^\[\]\n]*\])+)\](?:\[([^\[\]\n]*)\])?"
 NOTE_USE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 HTML_URL = re.compile(r"<(img|a)\b[^>]*?\s(src|href)=(\"[^\"]*\"|'[^']*')", re.I)
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
+GRID = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
 # (code, pattern, what): R009 the build refuses as it stands, R018 it prints as written.
 ATTENTION = (
-    ("R009", re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$"), "a grid table (press reads pipe tables "
-                                                     "only)"),
+    ("R009", GRID, "a grid table (press reads pipe tables only)"),
     ("R009", re.compile(r"^\s*-{2,}(?:[ \t]+-{2,})+\s*$"), "a simple or multiline table "
                                                           "(press reads pipe tables only)"),
     ("R009", re.compile(r"\\begin\{"), "raw TeX, which press would print as its source"),
@@ -152,12 +152,18 @@ class Rewriter:
     # -- links and images ------------------------------------------------------------
     def lines(self, piece: Piece) -> list[str]:
         code = md.code_lines([line.text for line in piece.lines])
-        return [line.text if code[at] else self.line(piece, line)
-                for at, line in enumerate(piece.lines)]
+        out = []
+        for at, line in enumerate(piece.lines):
+            before = piece.lines[at - 1].text.lstrip() if at else ""
+            # a grid table is reported at its top border only
+            inside = before.startswith(("|", "+")) and GRID.match(line.text)
+            out.append(line.text if code[at] else self.line(piece, line, bool(inside)))
+        return out
 
-    def line(self, piece: Piece, line: Line) -> str:
+    def line(self, piece: Piece, line: Line, quiet: bool = False) -> str:
         text, masked = line.text, md.mask_code(line.text)
-        self._attention(line, masked)
+        if not quiet:
+            self._attention(line, masked)
         edits: list[tuple[int, int, str]] = []
         ref = md.REF_DEF.match(masked)
         if ref and not ref.group(1).startswith("^"):
