@@ -345,3 +345,35 @@ def bench_compare(c, old, new=str(BUILD / "bench" / "latest.json")):
         print(compare(load(Path(old)), load(Path(new))))
     except (OSError, ValueError) as error:
         raise Exit(f"bench-compare: {error}", code=1) from None
+
+
+@task(name="import", help={
+    "source": "the book to bring in: a Markdown file, or an mdBook, Quarto, bookdown or "
+              "Pandoc book's folder",
+    "dir": "the new manuscript's folder (new, empty, or an earlier import of the same book)",
+    "from": "the kind of source: single, mdbook, quarto, bookdown or pandoc (default: "
+            "guessed from its files)"})
+def import_(c, source, dir, from_=""):
+    """Lay an existing book out as a press manuscript in DIR, then report what was done.
+
+    Every word and construct is kept; what press cannot take is left in the text and
+    listed with its source file and line. Importing an unchanged source again writes the
+    same bytes (the identifier is kept).
+    """
+    from press.problems import BuildError, unexpected
+    from press.tools.importer import import_book
+
+    try:
+        report = import_book(Path(source), Path(dir), from_ or None)
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        raise Exit("import: nothing was written", code=1) from None
+    except Exception as error:  # noqa: BLE001 - the CLI's last line of defence
+        if os.environ.get("PRESS_TRACEBACK"):
+            raise
+        print(unexpected(error), file=sys.stderr)
+        raise Exit("import: nothing was written", code=1) from None
+    for line in report.lines():
+        print(line)
+    print(f"next     invoke build --manuscript {shlex.quote(str(dir))}")

@@ -111,6 +111,25 @@ CODES = MappingProxyType({
     "N003": ("error", "the position is out of range"),
     "N004": ("error", "the chapters: list cannot be edited safely"),
     "N005": ("error", "the title has no letters or digits"),
+    # import (invoke import): errors stop it; warnings are what needs the author's attention
+    "R001": ("error", "the source cannot be read"),
+    "R002": ("error", "the kind of the source cannot be told"),
+    "R003": ("error", "the target folder holds something other than a press manuscript"),
+    "R004": ("error", "the target folder and the source overlap"),
+    "R005": ("error", "an include leads outside the source"),
+    "R006": ("warning", "an include that cannot be resolved, left as written"),
+    "R007": ("warning", "a link to a place that cannot be found, left as written"),
+    "R008": ("warning", "an image that cannot be copied, left as written"),
+    "R009": ("warning", "a construct the build refuses, left as written"),
+    "R010": ("error", "the source's table of contents cannot be read or lists a missing file"),
+    "R011": ("warning", "book metadata the source lacks: a stand-in was written"),
+    "R012": ("warning", "a part title, kept as a comment in book.yaml"),
+    "R013": ("warning", "a heading level skipped"),
+    "R014": ("warning", "a heading reference that matches several headings"),
+    "R015": ("error", "the source has no chapters"),
+    "R016": ("warning", "a code chunk kept as a code block, not executed"),
+    "R017": ("warning", "an image without alt text"),
+    "R018": ("warning", "a construct press prints as written, or leaves out"),
 })
 # The prose rules a lint comment or lint.ignore in book.yaml may silence, and their severity.
 PROSE_RULES = MappingProxyType({code: severity for code, (severity, _) in CODES.items()
