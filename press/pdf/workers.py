@@ -146,7 +146,7 @@ def warm_up(fonts) -> None:
 
 
 def typeset(job: Job, fonts, css, sink) -> Written:
-    from press.pdf import pagelist, stranded
+    from press.pdf import mend, pagelist
     from press.pdf import weasy as pdf
 
     tries: list[list[str]] = []  # each layout's warnings: the last one's are reported
@@ -155,8 +155,8 @@ def typeset(job: Job, fonts, css, sink) -> Written:
         tries.append([])
         return pdf.layout(html, Path(job.base), job.roots, tries[-1], fonts, css)
 
-    # A part with a word stranded mid-paragraph is laid out again, nudged (stranded.py).
-    document, _ = stranded.laid_out(job.html, lay)
+    # A part with a word stranded mid-paragraph is laid out again, nudged (mend.py).
+    document, _ = mend.laid_out(job.html, lay)
     warnings = tries[-1]
     part = document.copy(document.pages[:-1] if job.more else document.pages)
     anchors = pdf.anchor_pages(part)
