@@ -43,7 +43,7 @@ class Page:
 def read_lines(textpage) -> list[Line]:
     """The page's lines. PDFium's own line ends are not enough: it joins a line that ends
     in a hyphen to the next (and reports that hyphen as U+0002), so a line also ends
-    where the text goes back to the left and down."""
+    where the baseline moves by more than a note call's rise."""
     import pypdfium2.raw as raw
 
     lines, chars = [], []
@@ -52,21 +52,35 @@ def read_lines(textpage) -> list[Line]:
         box = textpage.get_charbox(i)
         if code in (10, 13):
             continue
-        if chars and box[0] < chars[-1][1][2] - 1 and abs(box[1] - chars[-1][1][1]) > 3:
+        rise = abs(origin(textpage, i) - chars[-1][3]) if chars else 0
+        if chars and (rise > 5 or box[0] < chars[-1][1][2] - 1 and rise > 3):
             lines.append(_line(chars))
             chars = []
         char = "-" if code == 2 else chr(code)
-        chars.append((char, box, raw.FPDFText_GetFontSize(textpage, i)))
+        chars.append((char, box, raw.FPDFText_GetFontSize(textpage, i), origin(textpage, i)))
     if chars:
         lines.append(_line(chars))
     return [line for line in lines if line.text.strip()]
 
 
+def origin(textpage, index: int) -> float:
+    """A character's baseline (its origin's height), which descenders do not move."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    x, y = ctypes.c_double(), ctypes.c_double()
+    raw.FPDFText_GetCharOrigin(textpage, index, ctypes.byref(x), ctypes.byref(y))
+    return y.value
+
+
 def _line(chars) -> Line:
-    inked = [(c, box, size) for c, box, size in chars if not c.isspace()] or chars
-    size = Counter(round(size, 1) for _, _, size in inked).most_common(1)[0][0]
-    return Line("".join(c for c, _, _ in chars).strip(), inked[0][1][0], inked[-1][1][2],
-                round(min(box[1] for _, box, _ in inked), 1), size)
+    inked = [c for c in chars if not c[0].isspace()] or chars
+    size = Counter(round(c[2], 1) for c in inked).most_common(1)[0][0]
+    # The baseline most of the line's glyphs sit on (a note call sits higher).
+    baseline = Counter(round(c[3], 1) for c in inked).most_common(1)[0][0]
+    return Line("".join(c[0] for c in chars).strip(), inked[0][1][0], inked[-1][1][2],
+                baseline, size)
 
 
 def read_pages(path: Path) -> list[Page]:
@@ -181,11 +195,13 @@ def _page_findings(page: Page, following: Page | None, width, leading, findings,
         else:
             run = 0
         mid = after is not None and continues(line, after, left, leading)
-        if mid and line.x1 - line.x0 < SHORT * width and line.x0 <= left + SLACK:
+        if mid and line.x1 - line.x0 < SHORT * width and line.x0 <= left + SLACK \
+                and re.search(r"[^\W\d_]", line.text):
             findings.append(Finding("T001", page, line, f"a word stranded on a short line: "
                                     f"'{line.text}'", near))
             figures["stranded"] += 1
-        if before is not None and hyphenated(before) and not mid and " " not in line.text \
+        if before is not None and hyphenated(before) and not mid \
+                and re.fullmatch(r"[^\W\d_]+\W*\d*", line.text) and line.text[0].islower() \
                 and (after is None or not continues(line, after, left, leading)) \
                 and line is not body[-1]:
             findings.append(Finding("T003", page, line, f"a paragraph ends on a word fragment:"
