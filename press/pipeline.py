@@ -300,7 +300,8 @@ def check(ws: Workspace, manuscript: Path, styles: Path | None = None, log=print
     pdf_problems = check_pdf(pdf_path)
     checked.lines += [("pdf", line) for line in pdf_problems]
     checked.lines.append(("pdf", f"{len(pdf_problems)} problems"))
-    faults, figures = typography(pdf_path, manuscript)
+    families = {face.family for face in load_faces(styles or PROJECT / "styles", ws.memos)}
+    faults, figures = typography(pdf_path, manuscript, families)
     checked.lines += [("typography", str(problem)) for problem in faults]
     checked.lines.append(("typography", summary(faults, figures)))
     print_path = build_print_ready(ws, manuscript, styles=styles, log=log)

@@ -54,11 +54,48 @@ def flat(text: str) -> str:
 
 # --- the typographic preflight, on both books ----------------------------------------------
 
-def test_preflight_finds_no_error_and_says_where(book):
+FAMILIES = ("Source Serif Pro", "Source Sans Pro", "Amiri", "IBM Plex Mono")
+
+
+def test_preflight_finds_no_error(book):
     pdf, manuscript = book
-    problems, figures = typography(pdf, manuscript)
+    problems, figures = typography(pdf, manuscript, FAMILIES)
     assert [str(p) for p in problems if p.severity == "error"] == []
     assert figures["lines"] > 100  # it did read the running text
+
+
+def test_preflight_counts_every_note_call(fixture_pdf):
+    _, figures = typography(fixture_pdf, TYPESET, FAMILIES)
+    assert figures["note calls"] == len(NOTES)
+
+
+def test_a_face_outside_the_books_families_is_a_fallback(fixture_pdf):
+    problems, _ = typography(fixture_pdf, TYPESET, FAMILIES[:2] + FAMILIES[3:])
+    assert [p.message for p in problems if p.code == "T008"] == [
+        "a fallback font is embedded: Amiri"]
+
+
+def test_findings_name_the_markdown_line(tmp_path):
+    """A paragraph ending on a fragment, set on purpose with WeasyPrint alone (no mending):
+    the finding names the manuscript's file and line."""
+    from weasyprint import HTML
+
+    words = ("The summit gathers ministers and officers for two days, and its closing "
+             "session reviews every agreement reached on the security of the region.")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "a.md").write_text("# A\n\nIntro.\n\n" + words + "\n")
+    pdf = tmp_path / "a.pdf"
+    for width in range(200, 330, 2):  # a width at which the last word is divided
+        HTML(string=f'<html lang="en-US"><p style="width: {width}pt; text-align: justify; '
+                    f'hyphens: auto; font: 10.5pt/14.9pt serif">{words}</p>'
+                    f'<p style="width: {width}pt; text-align: justify; margin-top: 30pt; '
+                    f'font: 10.5pt/14.9pt serif">{words} {words} {words}</p>').write_pdf(pdf)
+        problems, _ = typography(pdf, tmp_path / "m")
+        fragments = [p for p in problems if p.code == "T003"]
+        if fragments:
+            break
+    assert fragments, "no width divided the paragraph's last word"
+    assert Path(fragments[0].path).name == "a.md" and fragments[0].line == 5
 
 
 def test_no_stranded_line_no_run_of_three_no_fragment_ending_a_paragraph(book):

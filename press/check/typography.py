@@ -5,7 +5,8 @@ the width most full lines share, and from there the preflight finds what a proof
 marks: a word stranded on a short line in mid-paragraph (T001), three or more hyphenated
 lines in a row (T002), a paragraph ending on the fragment of a hyphenated word (T003), a
 word hyphenated across a page turn from a recto (T004), facing pages whose text ends at different
-depths (T005). Each finding names the page's folio and, when the words can be found in
+depths (T005), a heading at the foot of a page (T006), a note not on its call's page
+(T007), a fallback font (T008). Each finding names the page's folio and, when the words can be found in
 the manuscript, the Markdown file and line.
 """
 from __future__ import annotations
@@ -163,7 +164,54 @@ def inspect(pages: list[Page]) -> tuple[list[Finding], dict]:
         _page_findings(page, pages[n + 1] if n + 1 < len(pages) else None, width, leading,
                        findings, figures)
     _spreads(pages, size, findings, figures)
+    for page in pages:
+        _foot(page, size, findings, figures)
+        _notes(page, size, findings, figures)
     return findings, dict(figures)
+
+
+def _foot(page: Page, size: float, findings, figures) -> None:
+    """A heading as the last line of a page, above its folio (T006)."""
+    text = [line for line in page.lines if line.text != page.label]
+    if len(text) < 2:
+        return
+    last = min(text, key=lambda line: line.y)
+    if last.size >= 1.05 * size and re.search(r"[^\W\d_]", last.text) \
+            and last.y < max(line.y for line in text):
+        findings.append(Finding("T006", page, last, f"a heading at the foot of the page: "
+                                f"'{last.text}'", last.text))
+        figures["heads at foot"] += 1
+
+
+def _notes(page: Page, size: float, findings, figures) -> None:
+    """Each note call's note on the call's page (T007)."""
+    notes = {m.group(1) for line in page.lines if line.size < 0.9 * size
+             for m in [re.match(r"(\d+)\.\s", line.text)] if m}
+    # WeasyPrint draws the calls after the text, so each reads as a line of its own: a
+    # number in a size well under the text's.
+    calls = [line for line in page.lines if re.fullmatch(r"\d+", line.text)
+             and line.size < 0.7 * size]
+    for line in calls:
+        call = line.text
+        figures["note calls"] += 1
+        if call not in notes:
+            findings.append(Finding("T007", page, line, f"note {call} is not on the page "
+                                    f"of its call", ""))
+
+
+def fallback_fonts(path: Path, families) -> list[str]:
+    """Fonts in the PDF that are none of the book's families (T008): a glyph the book's
+    faces lack, drawn from a system font."""
+    from pypdf import PdfReader
+
+    wanted = {re.sub(r"[\s-]", "", family).lower() for family in families}
+    found = set()
+    for page in PdfReader(path).pages:
+        for ref in ((page.get("/Resources") or {}).get("/Font") or {}).values():
+            name = str(ref.get_object().get("/BaseFont", "")).lstrip("/").split("+")[-1]
+            if not any(re.sub(r"[\s-]", "", name).lower().startswith(f) for f in wanted):
+                found.add(name)
+    return sorted(found)
 
 
 def _leading(pages, size, width) -> float:
@@ -276,12 +324,16 @@ def manuscript_lines(manuscript: Path | None) -> list[tuple[Path, list[str]]]:
             for path in sorted(manuscript.rglob("*.md"))]
 
 
-def typography(path: Path, manuscript: Path | None = None) -> tuple[list[Problem], dict]:
+def typography(path: Path, manuscript: Path | None = None,
+               families=()) -> tuple[list[Problem], dict]:
     """The typographic preflight of a print PDF: problems at their folio and Markdown line,
-    and the figures (lines, hyphenated, runs, stranded, fragments, turns, spreads)."""
+    and the figures (lines, hyphenated, runs, stranded, fragments, turns, spreads).
+    families: the book's font families (styles/fonts.yaml); any other font is a fallback."""
     findings, figures = inspect(read_pages(path))
     sources = manuscript_lines(manuscript)
-    problems = []
+    problems = [Problem(str(path), None, "T008", f"a fallback font is embedded: {name}",
+                        HINTS["T008"], severity("T008"))
+                for name in (fallback_fonts(path, families) if families else [])]
     for f in findings:
         where, line = locate(f.context, sources) if f.context else (None, None)
         problems.append(Problem(str(where or path), line, f.code,
@@ -297,6 +349,10 @@ HINTS = {
     "T004": "reword a line on the page, so the word falls whole on one side of the turn",
     "T005": "usually a heading, list or quotation off the line grid; shorten or lengthen "
             "the text on one page",
+    "T006": "a layout fault (headings keep with their text): report it with the page",
+    "T007": "a layout fault (notes stay with their call's line): report it with the page",
+    "T008": "a character the book's faces lack: add a face that has it to styles/fonts.yaml, "
+            "or write the character another way",
 }
 
 
