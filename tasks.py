@@ -128,8 +128,9 @@ def lint(c, manuscript=str(MANUSCRIPT)):
 
 @task(help={"manuscript": "manuscript folder", "out": "output folder"})
 def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
-    """Lint, build, then EPUBCheck and DAISY Ace on the EPUB, structural checks on the PDF,
-    and a printer's preflight of the print-ready PDF (built too)."""
+    """Lint, build, then EPUBCheck and DAISY Ace on the EPUB, structural checks and the
+    typographic preflight (stranded words, hyphenation, page depths) on the PDF, and a
+    printer's preflight of the print-ready PDF (built too)."""
     from press.pipeline import check as run_check
     from press.workspace import Workspace
 
@@ -137,7 +138,7 @@ def check(c, manuscript=str(MANUSCRIPT), out=str(BUILD)):
     with Workspace(Path(out)) as ws:
         checked = _run(lambda: run_check(ws, Path(manuscript)), out)
     for checker, line in checked.lines:
-        print(f"{checker:<9} {line}")
+        print(f"{checker:<10} {line}")
     if not checked.ok:
         raise Exit("check failed", code=1)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from press.check.preflight import preflight
+from press.check.typography import summary, typography
 from press.check.validators import check_pdf, run_ace, run_epubcheck
 from press.source import dialect
 from press.enrich.glossary import GlossaryItem, glossary_items, lint_glossary
@@ -306,11 +307,16 @@ def check(ws: Workspace, manuscript: Path, styles: Path | None = None, log=print
     pdf_problems = check_pdf(pdf_path)
     checked.lines += [("pdf", line) for line in pdf_problems]
     checked.lines.append(("pdf", f"{len(pdf_problems)} problems"))
+    families = {face.family for face in load_faces(styles or PROJECT / "styles", ws.memos)}
+    faults, figures = typography(pdf_path, manuscript, families)
+    checked.lines += [("typography", str(problem)) for problem in faults]
+    checked.lines.append(("typography", summary(faults, figures)))
     print_path = build_print_ready(ws, manuscript, styles=styles, log=log)
     flagged = preflight(print_path)
     checked.lines += [("preflight", str(problem)) for problem in flagged]
     checked.lines.append(("preflight", f"{len(flagged)} problems in {print_path.name}"))
-    checked.ok = report.clean and not ace.violations and not pdf_problems and not flagged
+    checked.ok = report.clean and not ace.violations and not pdf_problems and not flagged \
+        and not any(problem.severity == "error" for problem in faults)
     return checked
 
 

@@ -93,6 +93,15 @@ CODES = MappingProxyType({
     "X020": ("error", "one subset tag names two different font programs"),
     "X021": ("error", "transparency in a PDF/X-1a file"),
     # faults of press itself
+    # the typographic preflight (press/check/typography.py)
+    "T001": ("error", "a word stranded on a short line in mid-paragraph"),
+    "T002": ("error", "three or more hyphenated lines in a row"),
+    "T003": ("warning", "a paragraph ends on the fragment of a hyphenated word"),
+    "T004": ("warning", "a word hyphenated across a page turn (a recto's last line)"),
+    "T005": ("warning", "facing pages of running text end at different depths"),
+    "T006": ("error", "a heading at the foot of a page"),
+    "T007": ("error", "a note not on the page of its call"),
+    "T008": ("error", "a fallback font embedded (not one of styles/fonts.yaml)"),
     "E001": ("error", "an unexpected error: a fault in press, not in the manuscript"),
     # checks
     "C001": ("error", "Java was not found (EPUBCheck needs it)"),

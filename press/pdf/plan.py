@@ -37,7 +37,7 @@ from press.util.write import atomic_write
 
 # The code that decides what a typeset part holds, besides its HTML: a change to it
 # makes every kept part stale.
-PART_CODE = ("workers.py", "weasy.py", "pagelist.py")
+PART_CODE = ("workers.py", "weasy.py", "pagelist.py", "mend.py")
 
 
 @dataclass(frozen=True)

@@ -146,11 +146,18 @@ def warm_up(fonts) -> None:
 
 
 def typeset(job: Job, fonts, css, sink) -> Written:
-    from press.pdf import pagelist
+    from press.pdf import mend, pagelist
     from press.pdf import weasy as pdf
 
-    warnings: list[str] = []
-    document = pdf.layout(job.html, Path(job.base), job.roots, warnings, fonts, css)
+    tries: list[list[str]] = []  # each layout's warnings: the last one's are reported
+
+    def lay(html: str):
+        tries.append([])
+        return pdf.layout(html, Path(job.base), job.roots, tries[-1], fonts, css)
+
+    # A part with a word stranded mid-paragraph is laid out again, nudged (mend.py).
+    document, _ = mend.laid_out(job.html, lay)
+    warnings = tries[-1]
     part = document.copy(document.pages[:-1] if job.more else document.pages)
     anchors = pdf.anchor_pages(part)
     send(sink, Laid(job.key, len(part.pages), anchors, pagelist.page_marks(part.pages),
