@@ -210,3 +210,10 @@ def test_the_constructs_fixture_builds_clean_with_every_script_in_the_pdf(tmp_pa
                            check=True).stdout
     assert "DejaVu" not in fonts and "Amiri" in fonts
     assert words_outside_text_block(pdf) == []
+    assert "A tall box" in text  # an image alone in its paragraph is a captioned figure
+    with zipfile.ZipFile(epub) as archive:
+        blocks = next(archive.read(n).decode() for n in archive.namelist()
+                      if n.endswith("blocks.xhtml"))
+    assert re.search(r"<figure[^>]*>\s*<img[^>]*tall\.png[^>]*/>\s*<figcaption[^>]*>A tall box"
+                     r"</figcaption>", blocks), blocks
+    assert not re.search(r"<figure[^>]*>\s*<img[^>]*tiny\.png", blocks)  # inline stays inline

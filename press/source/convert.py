@@ -22,8 +22,10 @@ from press.util.cores import usable_cores
 from press.util.write import atomic_write
 
 # CommonMark with Pandoc's extensions: attributes, spans, divs, footnotes, pipe tables,
-# smart quotes; +sourcepos keeps each block's Markdown line for later messages.
-FORMAT = "commonmark_x+sourcepos"
+# smart quotes; +implicit_figures makes an image alone in its paragraph a figure captioned
+# by its alt text, as Pandoc's own Markdown does; +sourcepos keeps each block's Markdown
+# line for later messages.
+FORMAT = "commonmark_x+implicit_figures+sourcepos"
 # Pandoc reads the Markdown to its JSON AST, press.source.sourcepos trims it, Pandoc writes HTML
 # from it, as `pandoc -f FORMAT -t json` and `pandoc -f json -t html --wrap=none` would.
 # A Pandoc process is cheap to start, but each one pays again for first touching its
