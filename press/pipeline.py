@@ -21,6 +21,7 @@ from press.check.preflight import preflight
 from press.check.validators import check_pdf, run_ace, run_epubcheck
 from press.source import dialect
 from press.enrich.glossary import GlossaryItem, glossary_items, lint_glossary
+from press.enrich import index as book_index
 from press.enrich.parts import enrich_book
 from press.enrich.tree import Image
 from press.epub import package as epub
@@ -52,6 +53,8 @@ class Prepared:
     images: tuple[Image, ...]
     faces: tuple[FontFace, ...]
     styles: Path
+    index: tuple[book_index.IndexGroup, ...] = ()  # the back-of-book index, no pages yet
+    warnings: tuple[Problem, ...] = ()  # found while preparing, not stopping the build
 
 
 @dataclass
@@ -79,19 +82,29 @@ def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print) -> Prepare
     problems += dialect.refusals(book, converted.parts)  # grid tables, raw TeX
     uses, chapters = enriched.uses, enriched.chapters
     problems += lint_glossary(book, uses)
+    started = time.perf_counter()
+    groups, found = book_index.build_index(book, enriched.marks)
+    problems += found
     raise_if_any(problems)
     items = glossary_items(book.glossary, converted.definitions, uses, ws.memos)
     linked = sum(u.linked for us in uses.values() for u in us)
     log(f"enrich   {sum(len(c.headings) for c in chapters)} headings; {len(items)} glossary "
         f"terms, {linked} linked of {sum(map(len, uses.values()))} uses")
+    if book.back_index:
+        entries, locators = book_index.counts(groups)
+        log(f"index    {entries} entries, {locators} locators "
+            f"({time.perf_counter() - started:.3f} s)")
+    for warning in problems:
+        log(f"warning  {warning}")
     return Prepared(book, chapters, items if book.back_glossary else (), enriched.images,
-                    load_faces(styles, ws.memos), styles)
+                    load_faces(styles, ws.memos), styles,
+                    groups if book.back_index else (), tuple(problems))
 
 
 def context(p: Prepared) -> dict:
     """What every template may use."""
     return {"meta": p.book.meta, "chapters": p.chapters, "glossary": p.glossary,
-            "fonts": p.faces, "toc_depth": p.book.meta.toc_depth}
+            "fonts": p.faces, "toc_depth": p.book.meta.toc_depth, "index": p.index}
 
 
 def print_context(p: Prepared, items, segment: Segment | None = None) -> dict:

@@ -48,6 +48,15 @@ CODES = MappingProxyType({
     "G003": ("error", "a term or variant appears in two entries"),
     "G004": ("error", "'see also' names a missing entry"),
     "G005": ("error", "an empty definition"),
+    # index (press.enrich.index, index.yaml)
+    "I001": ("warning", "an index heading marked only once (often a typo)"),
+    "I002": ("error", "'see' or 'see also' names no index entry"),
+    "I003": ("warning", "index headings that differ only in case"),
+    "I004": ("warning", "an index mark inside a heading or a link"),
+    "I005": ("error", "an index passage that starts and never ends, or ends unopened"),
+    "I006": ("error", "an index key that is empty or has an empty level"),
+    "I007": ("warning", "an index.yaml term never marked or found in the text"),
+    "I008": ("error", "an index.yaml term declared twice"),
     # prose (lint); P001-P006 can be silenced
     "P001": ("warning", "a straight quote in a manuscript typed with typographic quotes"),
     "P002": ("warning", "a straight double quote that smart quotes cannot pair"),
