@@ -104,7 +104,8 @@ def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print) -> Prepare
 def context(p: Prepared) -> dict:
     """What every template may use."""
     return {"meta": p.book.meta, "chapters": p.chapters, "glossary": p.glossary,
-            "fonts": p.faces, "toc_depth": p.book.meta.toc_depth, "index": p.index}
+            "fonts": p.faces, "toc_depth": p.book.meta.toc_depth, "index": p.index,
+            "has_index": bool(p.index)}
 
 
 def print_context(p: Prepared, items, segment: Segment | None = None) -> dict:
@@ -154,9 +155,25 @@ def print_stamp(ws: Workspace, p: Prepared) -> str:
     return stamp() if key is None else ws.memos("pipeline.print-stamps", 8).get((key, css), stamp)
 
 
-def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> list[pagelist.PageStart]:
+@dataclass(frozen=True)
+class PrintFacts:
+    """What the EPUB takes from the print layout: where each page begins, and the page
+    index of each index mark (with the first arabic page), for its locators' labels."""
+
+    starts: list = field(default_factory=list)
+    index_pages: dict = field(default_factory=dict)
+    body_start: int = 0
+
+    def index(self, groups):
+        """The index with print pages, when the layout is known; else as it is."""
+        if not self.starts or not groups:
+            return groups
+        return book_index.with_pages(groups, self.index_pages, self.body_start)
+
+
+def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> PrintFacts:
     """render print HTML -> typeset the parts (WeasyPrint) -> bind -> <slug>.pdf; returns
-    where each page begins (kept for an EPUB built alone)."""
+    where each page begins and where the index marks fell (kept for an EPUB built alone)."""
     printed = layout_print(ws, p)
     for message in printed.warnings:  # said by WeasyPrint in a worker: said here again
         log(f"warning  WeasyPrint: {message}")
@@ -165,32 +182,41 @@ def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> list[pagelist
     made.files.append((target, printed.data))
     made.targets.append(target)
     starts = pagelist.page_starts(printed.marks, printed.body_start)
-    pages = json.dumps([[s.label, s.key, s.offset] for s in starts]).encode("utf-8")
-    made.files.append((ws.cache("pages") / f"{print_stamp(ws, p)}.json", pages))
+    facts = PrintFacts(starts, book_index.locator_pages(p.index, printed.anchors,
+                                                        printed.body_start),
+                       printed.body_start)
+    pages = json.dumps({"starts": [[s.label, s.key, s.offset] for s in starts],
+                        "index": facts.index_pages, "body_start": facts.body_start})
+    made.files.append((ws.cache("pages") / f"{print_stamp(ws, p)}.json", pages.encode("utf-8")))
     log(f"pdf      {printed.pages} pages, {ws.printer.laid_out} part(s) typeset -> {target}")
-    return starts
+    return facts
 
 
-def known_page_starts(ws: Workspace, p: Prepared, log=print) -> list[pagelist.PageStart]:
+def known_page_starts(ws: Workspace, p: Prepared, log=print) -> PrintFacts:
     """The print page starts for an EPUB-only build, from the last print layout if it
     still holds for this manuscript. If not, the EPUB is made without a page list (and
     says so in its metadata) rather than lay out the whole print edition again."""
     try:
-        saved = (ws.cache("pages") / f"{print_stamp(ws, p)}.json").read_text(encoding="utf-8")
-        return [pagelist.PageStart(*page) for page in json.loads(saved)]
-    except (OSError, ValueError, TypeError):
+        saved = json.loads((ws.cache("pages") / f"{print_stamp(ws, p)}.json")
+                           .read_text(encoding="utf-8"))
+        return PrintFacts([pagelist.PageStart(*page) for page in saved["starts"]],
+                          dict(saved["index"]), int(saved["body_start"]))
+    except (OSError, ValueError, TypeError, KeyError):
         pass
     log("epub     no print page list: the print layout changed since the last PDF; "
         "invoke build makes both with the page list")
-    return []
+    return PrintFacts()
 
 
-def make_epub(ws: Workspace, p: Prepared, made: Made, starts=None, log=print) -> None:
+def make_epub(ws: Workspace, p: Prepared, made: Made, facts: PrintFacts | None = None,
+              log=print) -> None:
     """render XHTML with the print page breaks, package and nav -> zip -> <slug>.epub, and
     the map from its lines to the Markdown (<slug>.sources.json) for the validators."""
     when = epoch(p.book.meta.date)
-    starts = known_page_starts(ws, p, log) if starts is None else starts
-    ctx = {**context(p), "modified": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    facts = known_page_starts(ws, p, log) if facts is None else facts
+    starts = facts.starts
+    ctx = {**context(p), "index": facts.index(p.index),
+           "modified": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
            "a11y": accessibility(p.chapters, p.glossary, p.images,
                                  p.book.meta.isbn_urn or p.book.meta.identifier,
                                  paged=bool(starts))}
@@ -228,7 +254,7 @@ def source_map(p: Prepared, lines: dict) -> bytes:
 def make_html(ws: Workspace, p: Prepared, made: Made) -> None:
     """render screen pages -> html/ (written later, each only when its bytes changed)."""
     renderer = Renderer(p.styles, ws.memos)
-    made.site += site.pages(context(p), p.chapters, p.glossary, renderer)
+    made.site += site.pages(context(p), p.chapters, p.glossary, renderer, p.index)
     made.site += site.assets(p.faces, p.images, renderer)
     made.targets.append(ws.out / "html" / "index.html")
 
