@@ -33,6 +33,7 @@ from press.problems import Problem, raise_if_any
 from press.render.templates import Renderer
 from press.site import pages as site
 from press.source.fonts import FontFace, load_faces
+from press.source.index import with_index
 from press.source.load import load_book
 from press.source.vet import vet_book
 from press.util.dates import epoch
@@ -68,7 +69,7 @@ class Made:
 
 def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print) -> Prepared:
     """load -> convert -> vet -> enrich: the shared front half of every build."""
-    book = load_book(manuscript, memos=ws.memos)
+    book = with_index(load_book(manuscript, memos=ws.memos), ws.memos)  # index.yaml
     ws.memos.fit(len(book.parts))  # what a warm process keeps, sized to this book
     log(f"load     {len(book.parts)} parts, {len(book.glossary)} glossary entries")
     runs = ws.pandoc.cache.runs

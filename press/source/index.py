@@ -18,10 +18,12 @@ cross-references, a heading's sort key, the forms found in the text by themselve
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from press.model import IndexSettings, IndexTerm
-from press.problems import Problem
+from press.model import Book, IndexSettings, IndexTerm
+from press.problems import Problem, raise_if_any
+from press.source.load import check_keys, key_lines, outside, parse_yaml, read_text
 from press.util.memo import Memos
 from press.util.paths import as_shown
 
@@ -31,11 +33,17 @@ TERM_KEYS = {"term": str, "sort": str, "variants": list, "see": list, "see-also"
              "find": bool}
 
 
+def with_index(book: Book, memos: Memos) -> Book:
+    """The loaded book with its index.yaml read and checked (M and I codes at its lines)."""
+    problems: list[Problem] = []
+    index = load_index(book.root, book.root.parent.resolve(), problems, memos)
+    raise_if_any(problems)
+    return replace(book, index=index) if index != book.index else book
+
+
 def load_index(manuscript: Path, project: Path, problems: list[Problem],
                memos: Memos) -> IndexSettings:
     """index.yaml when there is one (kept by its text in a warm process)."""
-    from press.source.load import outside, read_text  # load imports this module
-
     path = manuscript / FILE
     if not path.exists() and not path.is_symlink():
         return IndexSettings()
@@ -54,8 +62,6 @@ def load_index(manuscript: Path, project: Path, problems: list[Problem],
 
 def index_of_text(text: str, shown: Path) -> tuple[IndexSettings, tuple[Problem, ...]]:
     """The settings and entries of index.yaml's text, and what is wrong with them."""
-    from press.source.load import check_keys, key_lines, parse_yaml
-
     problems: list[Problem] = []
     data, node = parse_yaml(text, shown, problems)
     if data is None:
@@ -77,8 +83,6 @@ def index_of_text(text: str, shown: Path) -> tuple[IndexSettings, tuple[Problem,
 
 
 def _term(item, node, shown: Path, problems: list[Problem]) -> IndexTerm | None:
-    from press.source.load import check_keys, key_lines
-
     line = node.start_mark.line + 1
     if not isinstance(item, dict):
         problems.append(Problem(shown, line, "M005", "an index entry must be a mapping",

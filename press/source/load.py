@@ -199,13 +199,11 @@ def load_book(manuscript: Path, project: Path | None = None, memos: Memos | None
     real: dict[Path, Path] = {}  # each listed file's resolved path, resolved once
     parts = _parts(data, manuscript, project, shown, lines, problems, real, memos)
     glossary, gpath = _glossary(manuscript, project, problems, memos)
-    from press.source.index import load_index  # it reads YAML with this module's helpers
-    index = load_index(manuscript, project, problems, memos)
     _unlisted_files(manuscript, data, project, problems, real)
     raise_if_any(problems)
     back = [str(x) for x in data.get("back", ["glossary"])]
     return Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back,
-                lint, index, "index" in back)
+                lint, back_index="index" in back)
 
 
 def _value_node(node, key: str):
