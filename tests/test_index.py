@@ -295,3 +295,14 @@ def test_screen_edition_has_the_index_page(tmp_path):
     page = (tmp_path / "out" / "html" / "book-index.html").read_text(encoding="utf-8")
     assert 'role="doc-index"' in page and 'href="one.html#ix-one-1"' in page
     assert 'href="book-index.html"' in (tmp_path / "out" / "html" / "one.html").read_text()
+
+
+def test_lint_lists_index_warnings_with_the_rest(tmp_path):
+    from press.lint.run import lint_manuscript
+
+    one = "The [summit]{.index} met. The [summits]{.index} ended. The [summit]{.index} again."
+    root = write_book(tmp_path, one=one, two="Nothing to see.", index=None)
+    report = lint_manuscript(root, PROJECT / "styles")
+    found = [(p.code, p.severity, Path(p.path).name, p.line) for p in report.problems]
+    assert ("I001", "warning", "01-one.md", 5) in found
+    assert report.errors == 0

@@ -54,7 +54,7 @@ def lint_manuscript(manuscript: Path, styles: Path, ws: Workspace | None = None)
     problems += prose.check_sources(sources, settings, ws.pandoc, ws.memos)
     if book is not None:
         try:
-            pipeline.prepare(ws, manuscript, styles, log=lambda *_: None)
+            problems += pipeline.prepare(ws, manuscript, styles, log=lambda *_: None).warnings
         except BuildError as error:
             problems += error.problems
     # Stable: findings on one line keep the order they were found in (left to right).
