@@ -306,3 +306,19 @@ def test_lint_lists_index_warnings_with_the_rest(tmp_path):
     found = [(p.code, p.severity, Path(p.path).name, p.line) for p in report.problems]
     assert ("I001", "warning", "01-one.md", 5) in found
     assert report.errors == 0
+
+
+def test_an_epub_built_after_the_pdf_labels_locators_with_print_pages(tmp_path):
+    root = write_book(tmp_path)
+    out = tmp_path / "out"
+    (pdf,) = build_once(root, out, formats=("pdf",), log=lambda *a: None)
+    (epub,) = build_once(root, out, formats=("epub",), log=lambda *a: None)
+    reader = PdfReader(pdf)
+    with zipfile.ZipFile(epub) as archive:
+        text = archive.read("EPUB/index.xhtml").decode("utf-8")
+    found = re.findall(r'<a epub:type="index-locator" href="[a-z]+\.xhtml#([^"]+)">([^<]+)</a>',
+                       text)
+    assert found
+    for target, label in found:
+        page = reader.get_destination_page_number(reader.named_destinations[target])
+        assert label == reader.page_labels[page]
