@@ -176,7 +176,7 @@ class _Run:
         self.used: list[str] = []
         self.slugs: dict[str, str] = {}  # key -> the slug of the part it typesets
         self.jobs_html: dict[str, str] = {}  # key -> a chapter's HTML, for length guesses
-        self.glossary_key: str | None = None  # the glossary's job in the latest plan
+        self.glossary_job: Job | None = None  # the glossary's job in the latest plan
         self.head = hashlib.sha256("\0".join(
             [_code_version(), _weasyprint_version(), self.base, *self.roots, str(epoch),
              *(t for pair in css for t in pair)]).encode("utf-8", "surrogatepass"))
@@ -202,6 +202,10 @@ class _Run:
         last = self.pg.lengths.get(chapter.part.slug)
         if last:
             return last
+        return self.estimate(html)
+
+    def estimate(self, html: str) -> int | None:
+        """A part's length from its text, at the chapters' text per page so far (even)."""
         laid = [(len(self.jobs_html[k]), part.laid.pages) for k, part in self.have.items()
                 if k in self.jobs_html and part.laid.pages]
         if not laid:
@@ -259,39 +263,45 @@ class _Run:
             glossary = self.job(Segment(False, (), True, folio_next if self.body else None,
                                         bool(self.p.index)), items)
             self.slugs[glossary.key] = "glossary"
-            self.glossary_key = glossary.key
+            self.glossary_job = glossary
             order.append(glossary.key)
             if self.known(glossary.key) is None:
                 wanted.append(glossary)
         index = ()
         if self.p.index:
-            # It opens after the glossary, so it waits for the glossary's length.
-            first = self.index_folio(folio_next, has_glossary, exact=True)
+            # It opens after the glossary: typeset on the glossary's guessed length while
+            # the glossary is laid out (on the other core), again if the guess was wrong.
+            first = self.index_folio(folio_next, has_glossary)
             if first is None:
                 self.pg.typesetters.want(wanted)
                 return None
             body_start = self.have[front.key].laid.pages
-            index = book_index.with_pages(self.p.index, self.anchors(order), body_start)
+            # Marks are in the front matter and the chapters, laid out by now.
+            index = book_index.with_pages(self.p.index, self.anchors([front.key, *body]),
+                                          body_start)
             job = self.job(Segment(False, (), False, first if self.body or has_glossary
                                    else None, False, index=index), items)
             self.slugs[job.key] = "index"
-            order.append(job.key)
             if self.known(job.key) is None:
                 wanted.append(job)
+            if has_glossary and self.glossary_job.key not in self.have:
+                self.pg.typesetters.want(wanted)
+                return None  # its folio is a guess until the glossary is laid out
+            order.append(job.key)
         self.pg.typesetters.want(wanted)
         return (order, items, index) if all(key in self.have for key in order) else None
 
-    def index_folio(self, folio_next: int, has_glossary: bool, exact: bool = False):
+    def index_folio(self, folio_next: int, has_glossary: bool):
         """The folio the index opens on: after the glossary, whose length is known once it
-        is laid out (until then, for the contents, the last build's length; or None)."""
+        is laid out, and until then guessed (the last build's, or from its text)."""
         if not self.p.index:
             return None
         if not has_glossary:
             return folio_next
-        laid = self.have.get(self.glossary_key) if self.glossary_key else None
-        if laid is not None:
-            return folio_next + laid.laid.pages
-        last = None if exact else self.pg.lengths.get("glossary")
+        job = self.glossary_job
+        if job is not None and job.key in self.have:
+            return folio_next + self.have[job.key].laid.pages
+        last = self.pg.lengths.get("glossary") or (job and self.estimate(job.html))
         return folio_next + last if last else None
 
     def plan_chapters(self, has_glossary: bool, wanted: list[Job]):
