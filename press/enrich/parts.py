@@ -150,11 +150,13 @@ def enrich_part(fragment: str, trees: dict, part: Part, ids, hrefs, names,
         marker = Marker(terms, part.path, lambda n: f"{STAND_IN}{n}{STAND_IN_END}")
         marker.mark(root)
         uses, problems = tuple(marker.uses), tuple(marker.problems)
-    for el in root.iter("a", "span"):
+    for el in list(root.iter("a", "span")):
         el.attrib.pop("data-term", None)  # only needed while marking
         if index_marks.kind_of(el):  # the index has what they said
             for name in ("data-key", "data-found", "data-sort"):
                 el.attrib.pop(name, None)
+        elif el.tag == "span" and el.get("class") == "noindex" and len(el.attrib) == 1:
+            el.drop_tag()  # it only kept the index's finder out
     html, xhtml, printed = finish(root, part.slug, part.path)
     return Enriched(html, xhtml, printed, uses, problems)
 
