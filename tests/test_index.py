@@ -15,7 +15,6 @@ from pypdf import PdfReader
 from press.enrich.index import page_runs, sort_key
 from press.pipeline import PROJECT, build_once, prepare
 from press.problems import BuildError
-from press.util.folio import folio
 from press.workspace import Workspace
 
 BOOK = """title: Index Test
