@@ -54,7 +54,7 @@ CODES = MappingProxyType({
     "I003": ("warning", "index headings that differ only in case"),
     "I004": ("warning", "an index mark inside a heading or a link"),
     "I005": ("error", "an index passage that starts and never ends, or ends unopened"),
-    "I006": ("error", "an index key that is empty or has an empty level"),
+    "I006": ("error", "an index key that is empty, has an empty level or more than two"),
     "I007": ("warning", "an index.yaml term never marked or found in the text"),
     "I008": ("error", "an index.yaml term declared twice"),
     # prose (lint); P001-P006 can be silenced

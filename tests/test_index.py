@@ -113,7 +113,8 @@ def test_lint_codes_with_file_and_line(tmp_path):
 ## A [heading mark]{.index} here
 
 [Sumit]{.index} once, a [Trade routes]{.index}, []{.index-start key="open"} and
-[]{.index-end key="never opened"} and []{.index key="x!"}, [trade routes]{.index}.
+[]{.index-end key="never opened"} and []{.index key="x!"}, [trade routes]{.index},
+[]{.index key="a!b!c"}.
 """
     index = INDEX + """  - term: meetings
     see: [nowhere]
@@ -127,7 +128,8 @@ def test_lint_codes_with_file_and_line(tmp_path):
     assert ("I003", "01-one.md", 15) in found  # "trade routes": case only (its paragraph)
     assert ("I005", "01-one.md", 15) in found  # "open" never ends
     assert ("I005", "01-one.md", 15) in found  # "never opened" never started
-    assert ("I006", "01-one.md", 15) in found  # an empty level
+    assert ("I006", "01-one.md", 15) in found  # an empty level, and three levels
+    assert sum(p.code == "I006" for p in caught.value.problems) == 2
     assert ("I008", "index.yaml", 9) in found  # "meetings" twice
     assert ("I002", "index.yaml", 9) in found  # see: a heading that is no entry
     assert ("I007", "index.yaml", 11) in found  # declared, never marked

@@ -131,10 +131,12 @@ def collect(book: Book, marks) -> tuple[dict, list[Problem]]:
     found: dict[str, list[Locator]] = {}
     open_: dict[str, list[Mark]] = {}
     for mark in marks:
-        if not mark.key.strip() or any(not level for level in mark.key.split("!")):
+        levels = mark.key.split("!")
+        if not mark.key.strip() or any(not level for level in levels) or len(levels) > 2:
             problems.append(_problem(mark.part.path, mark.line, "I006",
-                                    f"index mark with an empty key '{mark.key}'",
-                                    "give the words or key=\"heading!subheading\""))
+                                    f"index key '{mark.key}' is empty, has an empty level "
+                                    "or more than two", "give the words, or "
+                                    "key=\"heading\" or key=\"heading!subheading\""))
             continue
         if mark.where:
             problems.append(_problem(mark.part.path, mark.line, "I004",

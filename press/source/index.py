@@ -92,9 +92,11 @@ def _term(item, node, shown: Path, problems: list[Problem]) -> IndexTerm | None:
     term = item.get("term")
     if not isinstance(term, str):
         return None  # missing or not text: reported above
-    if not term.strip() or any(not piece.strip() for piece in term.split("!")):
-        problems.append(Problem(shown, line, "I006", f"index term '{term}' is empty, or has "
-                                "an empty level", "write 'heading' or 'heading!subheading'"))
+    if not term.strip() or any(not piece.strip() for piece in term.split("!")) \
+            or term.count("!") > 1:
+        problems.append(Problem(shown, line, "I006", f"index term '{term}' is empty, has an "
+                                "empty level or more than two",
+                                "write 'heading' or 'heading!subheading'"))
         return None
 
     def texts(key: str) -> tuple[str, ...]:
