@@ -249,6 +249,11 @@ def source_map(p: Prepared, lines: dict) -> bytes:
     if p.glossary and p.book.glossary_path:
         sources["glossary.xhtml"] = {"source": str(p.book.glossary_path), "ids": {
             item.id: item.entry.line for item in p.glossary}}
+    if p.index and p.book.index.path:  # an entry's finding: its line in index.yaml, if any
+        lines = {t.term: t.line for t in p.book.index.terms}
+        sources["index.xhtml"] = {"source": str(p.book.index.path), "ids": {
+            e.id: lines.get(e.key) for g in p.index for top in g.entries
+            for e in (top, *top.subentries)}}
     return json.dumps(sources, indent=0).encode("utf-8")
 
 
