@@ -84,6 +84,29 @@ class GlossaryEntry:
 
 
 @dataclass(frozen=True)
+class IndexTerm:
+    """One heading declared in index.yaml: "summit", or a subentry "summit!regional"."""
+
+    term: str
+    line: int
+    sort: str = ""  # the key it is sorted by, when not its own text
+    variants: tuple[str, ...] = ()  # other forms found in the text (with find)
+    see: tuple[str, ...] = ()  # a heading with no pages of its own: "See X"
+    see_also: tuple[str, ...] = ()
+    find: bool | None = None  # found in the text automatically; None: the file's setting
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """index.yaml: the headings declared once, and how the index is gathered."""
+
+    terms: tuple[IndexTerm, ...] = ()
+    path: Path | None = None
+    find: bool = False  # every declared term is found in the text (whole words)
+    glossary: bool = False  # the glossary's terms are index headings too, found in the text
+
+
+@dataclass(frozen=True)
 class LintSettings:
     """How `invoke lint` reads the prose: book.yaml's `lint:` key."""
 
@@ -102,6 +125,8 @@ class Book:
     glossary_path: Path | None = None
     back_glossary: bool = True
     lint: LintSettings = LintSettings()
+    index: IndexSettings = IndexSettings()
+    back_index: bool = False  # book.yaml's back list names "index"
 
     @property
     def chapters(self) -> tuple[Part, ...]:

@@ -22,6 +22,7 @@ from press.check.typography import summary, typography
 from press.check.validators import check_pdf, run_ace, run_epubcheck
 from press.source import dialect
 from press.enrich.glossary import GlossaryItem, glossary_items, lint_glossary
+from press.enrich import index as book_index
 from press.enrich.parts import enrich_book
 from press.enrich.tree import Image
 from press.epub import package as epub
@@ -33,6 +34,7 @@ from press.problems import Problem, counted, raise_if_any
 from press.render.templates import Renderer
 from press.site import pages as site
 from press.source.fonts import FontFace, load_faces
+from press.source.index import with_index
 from press.source.load import load_book
 from press.source.vet import vet_book
 from press.util.dates import epoch
@@ -53,6 +55,8 @@ class Prepared:
     images: tuple[Image, ...]
     faces: tuple[FontFace, ...]
     styles: Path
+    index: tuple[book_index.IndexGroup, ...] = ()  # the back-of-book index, no pages yet
+    warnings: tuple[Problem, ...] = ()  # found while preparing, not stopping the build
 
 
 @dataclass
@@ -70,7 +74,7 @@ def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print,
 
     book: one already loaded (lint passes the one a load with local faults still made).
     """
-    book = book or load_book(manuscript, memos=ws.memos)
+    book = with_index(book or load_book(manuscript, memos=ws.memos), ws.memos)  # index.yaml
     ws.memos.fit(len(book.parts))  # what a warm process keeps, sized to this book
     log(f"load     {counted(len(book.parts), 'part')}, "
         f"{counted(len(book.glossary), 'glossary entry', 'glossary entries')}")
@@ -85,20 +89,31 @@ def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print,
     problems += dialect.refusals(book, converted.parts)  # grid tables, raw TeX
     uses, chapters = enriched.uses, enriched.chapters
     problems += lint_glossary(book, uses)
+    started = time.perf_counter()
+    groups, found = book_index.build_index(book, enriched.marks)
+    problems += found
     raise_if_any(problems)
     items = glossary_items(book.glossary, converted.definitions, uses, ws.memos)
     linked = sum(u.linked for us in uses.values() for u in us)
     headings = sum(len(c.headings) for c in chapters)
     log(f"enrich   {counted(headings, 'heading')}; {counted(len(items), 'glossary term')}, "
         f"{linked} linked of {counted(sum(map(len, uses.values())), 'use')}")
+    if book.back_index:
+        entries, locators = book_index.counts(groups)
+        log(f"index    {entries} entries, {locators} locators "
+            f"({time.perf_counter() - started:.3f} s)")
+    for warning in problems:
+        log(f"warning  {warning}")
     return Prepared(book, chapters, items if book.back_glossary else (), enriched.images,
-                    load_faces(styles, ws.memos), styles)
+                    load_faces(styles, ws.memos), styles,
+                    groups if book.back_index else (), tuple(problems))
 
 
 def context(p: Prepared) -> dict:
     """What every template may use."""
     return {"meta": p.book.meta, "chapters": p.chapters, "glossary": p.glossary,
-            "fonts": p.faces, "toc_depth": p.book.meta.toc_depth}
+            "fonts": p.faces, "toc_depth": p.book.meta.toc_depth, "index": p.index,
+            "has_index": bool(p.index)}
 
 
 def print_context(p: Prepared, items, segment: Segment | None = None) -> dict:
@@ -148,9 +163,25 @@ def print_stamp(ws: Workspace, p: Prepared) -> str:
     return stamp() if key is None else ws.memos("pipeline.print-stamps", 8).get((key, css), stamp)
 
 
-def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> list[pagelist.PageStart]:
+@dataclass(frozen=True)
+class PrintFacts:
+    """What the EPUB takes from the print layout: where each page begins, and the page
+    index of each index mark (with the first arabic page), for its locators' labels."""
+
+    starts: list = field(default_factory=list)
+    index_pages: dict = field(default_factory=dict)
+    body_start: int = 0
+
+    def index(self, groups):
+        """The index with print pages, when the layout is known; else as it is."""
+        if not self.starts or not groups:
+            return groups
+        return book_index.with_pages(groups, self.index_pages, self.body_start)
+
+
+def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> PrintFacts:
     """render print HTML -> typeset the parts (WeasyPrint) -> bind -> <slug>.pdf; returns
-    where each page begins (kept for an EPUB built alone)."""
+    where each page begins and where the index marks fell (kept for an EPUB built alone)."""
     printed = layout_print(ws, p)
     for message in printed.warnings:  # said by WeasyPrint in a worker: said here again
         log(f"warning  WeasyPrint: {message}")
@@ -159,33 +190,42 @@ def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> list[pagelist
     made.files.append((target, printed.data))
     made.targets.append(target)
     starts = pagelist.page_starts(printed.marks, printed.body_start)
-    pages = json.dumps([[s.label, s.key, s.offset] for s in starts]).encode("utf-8")
-    made.files.append((ws.cache("pages") / f"{print_stamp(ws, p)}.json", pages))
+    facts = PrintFacts(starts, book_index.locator_pages(p.index, printed.anchors,
+                                                        printed.body_start),
+                       printed.body_start)
+    pages = json.dumps({"starts": [[s.label, s.key, s.offset] for s in starts],
+                        "index": facts.index_pages, "body_start": facts.body_start})
+    made.files.append((ws.cache("pages") / f"{print_stamp(ws, p)}.json", pages.encode("utf-8")))
     log(f"pdf      {counted(printed.pages, 'page')}, {counted(ws.printer.laid_out, 'part')} "
         f"typeset -> {target}")
-    return starts
+    return facts
 
 
-def known_page_starts(ws: Workspace, p: Prepared, log=print) -> list[pagelist.PageStart]:
+def known_page_starts(ws: Workspace, p: Prepared, log=print) -> PrintFacts:
     """The print page starts for an EPUB-only build, from the last print layout if it
     still holds for this manuscript. If not, the EPUB is made without a page list (and
     says so in its metadata) rather than lay out the whole print edition again."""
     try:
-        saved = (ws.cache("pages") / f"{print_stamp(ws, p)}.json").read_text(encoding="utf-8")
-        return [pagelist.PageStart(*page) for page in json.loads(saved)]
-    except (OSError, ValueError, TypeError):
+        saved = json.loads((ws.cache("pages") / f"{print_stamp(ws, p)}.json")
+                           .read_text(encoding="utf-8"))
+        return PrintFacts([pagelist.PageStart(*page) for page in saved["starts"]],
+                          dict(saved["index"]), int(saved["body_start"]))
+    except (OSError, ValueError, TypeError, KeyError):
         pass
     log("epub     no print page list: the print layout changed since the last PDF; "
         "invoke build makes both with the page list")
-    return []
+    return PrintFacts()
 
 
-def make_epub(ws: Workspace, p: Prepared, made: Made, starts=None, log=print) -> None:
+def make_epub(ws: Workspace, p: Prepared, made: Made, facts: PrintFacts | None = None,
+              log=print) -> None:
     """render XHTML with the print page breaks, package and nav -> zip -> <slug>.epub, and
     the map from its lines to the Markdown (<slug>.sources.json) for the validators."""
     when = epoch(p.book.meta.date)
-    starts = known_page_starts(ws, p, log) if starts is None else starts
-    ctx = {**context(p), "modified": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    facts = known_page_starts(ws, p, log) if facts is None else facts
+    starts = facts.starts
+    ctx = {**context(p), "index": facts.index(p.index),
+           "modified": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
            "a11y": accessibility(p.chapters, p.glossary, p.images,
                                  p.book.meta.isbn_urn or p.book.meta.identifier,
                                  paged=bool(starts))}
@@ -217,13 +257,18 @@ def source_map(p: Prepared, lines: dict) -> bytes:
     if p.glossary and p.book.glossary_path:
         sources["glossary.xhtml"] = {"source": str(p.book.glossary_path), "ids": {
             item.id: item.entry.line for item in p.glossary}}
+    if p.index and p.book.index.path:  # an entry's finding: its line in index.yaml, if any
+        lines = {t.term: t.line for t in p.book.index.terms}
+        sources["index.xhtml"] = {"source": str(p.book.index.path), "ids": {
+            e.id: lines.get(e.key) for g in p.index for top in g.entries
+            for e in (top, *top.subentries)}}
     return json.dumps(sources, indent=0).encode("utf-8")
 
 
 def make_html(ws: Workspace, p: Prepared, made: Made) -> None:
     """render screen pages -> html/ (written later, each only when its bytes changed)."""
     renderer = Renderer(p.styles, ws.memos)
-    made.site += site.pages(context(p), p.chapters, p.glossary, renderer)
+    made.site += site.pages(context(p), p.chapters, p.glossary, renderer, p.index)
     made.site += site.assets(p.faces, p.images, renderer)
     made.targets.append(ws.out / "html" / "index.html")
 

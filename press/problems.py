@@ -50,6 +50,15 @@ CODES = MappingProxyType({
     "G003": ("error", "a term or variant appears in two entries"),
     "G004": ("error", "'see also' names a missing entry"),
     "G005": ("error", "an empty definition"),
+    # index (press.enrich.index, index.yaml)
+    "I001": ("warning", "an index heading marked only once (often a typo)"),
+    "I002": ("error", "'see' or 'see also' names no index entry"),
+    "I003": ("warning", "index headings that differ only in case"),
+    "I004": ("warning", "an index mark inside a heading or a link"),
+    "I005": ("error", "an index passage that starts and never ends, or ends unopened"),
+    "I006": ("error", "an index key that is empty, has an empty level or more than two"),
+    "I007": ("warning", "an index.yaml term never marked or found in the text"),
+    "I008": ("error", "an index.yaml term declared twice"),
     # prose (lint); every P code but P007 can be silenced
     "P001": ("warning", "a straight quote in a manuscript typed with typographic quotes"),
     "P002": ("warning", "a straight double quote that smart quotes cannot pair"),

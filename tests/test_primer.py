@@ -102,7 +102,7 @@ def toc_entries(pages) -> list[tuple[str, str]]:
 
 def test_contents_page_numbers_are_the_pages_where_headings_appear(pages):
     entries = toc_entries(pages)
-    assert len(entries) == 15  # about (+2 sections), 2 chapters (+9 sections), glossary
+    assert len(entries) == 16  # about (+2 sections), 2 chapters (+9 sections), glossary, index
     toc_index = next(i for i, t in enumerate(pages) if t.startswith("Contents"))
     for title, printed in entries:
         where = [i for i, t in enumerate(pages) if i > toc_index and title in norm(t)]

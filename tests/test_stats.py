@@ -69,7 +69,9 @@ def test_primer_stats_are_close_to_the_seed_documents():
         body = (seeds / seed).read_text(encoding="utf-8").split("\n", 1)[1]  # no title line
         assert abs(row.words - len(body.split())) <= 0.03 * row.words, (row, len(body.split()))
         assert row.pages >= 2  # a chapter opens on a recto: its pages come in pairs or more
-    assert stats.rows[-1].name == "Glossary" and stats.rows[-1].words > 500
+    glossary, index = stats.rows[-2:]
+    assert glossary.name == "Glossary" and glossary.words > 500
+    assert index.name == "Index" and index.pages >= 1
 
 
 def test_invoke_stats_prints_a_table_with_a_total():

@@ -236,3 +236,62 @@ def test_kept_results_are_not_changed_by_a_build(book, tmp_path):
     for _ in range(2):
         build(book.root, out, formats=FORMATS, log=quiet)
         assert files(out) == first
+
+
+INDEX_YAML = """entries:
+  - term: ridge
+    see-also: [lantern]
+  - term: lantern
+  - term: gamma
+"""
+
+
+@pytest.fixture
+def indexed(book):
+    """The book with an index: marks in alpha, beta and gamma, a passage, a subentry."""
+    book.replace("book.yaml", "  - glossary\n", "  - glossary\n  - index\n")
+    book.write("index.yaml", INDEX_YAML)
+    book.replace("chapters/01-alpha.md", "The lantern hangs", "The [lantern]{.index} hangs")
+    book.replace("chapters/01-alpha.md", "along the ridge line.",
+                 "along the [ridge]{.index} line.")
+    book.replace("chapters/02-beta.md", "Beta begins;",
+                 "[]{.index-start key=\"ridge!walks\"}Beta begins;[]{.index-end "
+                 "key=\"ridge!walks\"} [The lantern]{.index key=\"lantern\"}.")
+    book.replace("chapters/03-gamma.md", "Nothing links here.",
+                 "Nothing links here, [gamma]{.index} aside.")
+    return book
+
+
+def index_pages(out: Path) -> list[str]:
+    """The screen of the print index: its text, from the PDF."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(next(out.glob("*.pdf")))
+    texts = [page.extract_text() for page in reader.pages]
+    start = max(i for i, t in enumerate(texts) if t.strip().startswith("Index"))
+    return texts[start:]
+
+
+def test_marked_chapter_grows_and_the_index_follows(indexed, tmp_path):
+    """A marked chapter gets two pages longer: its later marks and every later chapter's
+    move, and the index (print pages, EPUB labels) says where they went."""
+    filler = "\n\n".join(["Filler text to push the ridge onward. " * 30] * 6)
+    before = []
+
+    def change(b):
+        before.append("\n".join(index_pages(tmp_path / "warm")))
+        b.replace("chapters/01-alpha.md", "## Some Heading", f"{filler}\n\n## Some Heading")
+    out = rebuild_and_compare(indexed, tmp_path, change)
+    text = "\n".join(index_pages(out))
+    assert "gamma," in text and "See also lantern" in text
+    assert text != before[0]  # the numbers moved with the marks
+    label = epub_text(out, "index.xhtml")
+    assert 'epub:type="index-locator"' in label
+
+
+def test_marks_added_and_removed_warm(indexed, tmp_path):
+    def change(b):
+        b.replace("chapters/03-gamma.md", "[gamma]{.index} aside.", "gamma aside.")
+        b.replace("chapters/02-beta.md", "Beta begins;", "Beta begins, a [gamma]{.index};")
+    out = rebuild_and_compare(indexed, tmp_path, change)
+    assert "beta.xhtml#ix-beta-" in epub_text(out, "index.xhtml")

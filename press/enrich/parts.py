@@ -21,6 +21,8 @@ from press.enrich.tree import (IdRegistry, Image, Scan, apply, check_images, fin
                      headings_of, link_targets, parse_fragment, reserved_ids, scan)
 from press.problems import Problem
 from press.enrich.glossary import Marker, Terms, Use, terms_key, use_ids
+from press.enrich import marks as index_marks
+from press.enrich.index import Mark, finder_of
 from press.util.memo import Memos
 from press.model import Book, Chapter, Part
 
@@ -49,6 +51,7 @@ class Enrichment:
     chapters: tuple[Chapter, ...]
     uses: dict[str, list[Use]]  # entry slug -> its uses in reading order
     images: tuple[Image, ...]
+    marks: tuple[Mark, ...] = ()  # index marks with their book-wide ids, in reading order
 
 
 def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem],
@@ -63,9 +66,10 @@ def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem],
     unit_memo, terms_memo = memos("enrich.units", 64, per_part=2), memos("enrich.terms", 8)
     uses_memo, texts_memo = memos("enrich.uses", 64, per_part=2), memos("enrich.texts", 64, per_part=2)
     trees: dict[str, object] = {}  # parsed in this build: used once, never kept
-    scans = {p.slug: scanned(fragments[p.slug], trees, memos) for p in book.parts}
+    finder = finder_of(book, memos)  # index terms found in the text by themselves
+    scans = {p.slug: scanned(fragments[p.slug], trees, memos, finder) for p in book.parts}
     registry = IdRegistry(reserved=reserved_ids(book))
-    ids = {p.slug: tuple(registry.claim(i, p.slug) for i in scans[p.slug].ids)
+    ids = {p.slug: tuple(registry.claim(wanted, p.slug) for wanted in mark_ids(p, scans[p.slug]))
            for p in book.parts}
     id_maps = {slug: dict(zip(scans[slug].ids, ids[slug])) for slug in ids}
     files = {p.path.name: p.slug for p in book.parts}
@@ -79,10 +83,11 @@ def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem],
         images += shown
         marked = terms if part.kind == "chapter" else None
         key = (fragments[part.slug], part.slug, part.path, part.kind, ids[part.slug], hrefs,
-               names, marked)
+               names, marked, finder and finder.key)
         units.append(unit_memo.get(key, lambda: enrich_part(
             fragments[part.slug], trees, part, ids[part.slug], hrefs, names,
-            None if marked is None else terms_memo.get(marked, lambda: Terms(book.glossary)))))
+            None if marked is None else terms_memo.get(marked, lambda: Terms(book.glossary)),
+            finder)))
     chapters = [(p, u) for p, u in zip(book.parts, units) if p.kind == "chapter"]
     for _, unit in chapters:
         problems += unit.problems
@@ -104,24 +109,41 @@ def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem],
         found = scans[part.slug]
         done.append(Chapter(part, html, xhtml, headings_of(found, ids[part.slug]), printed,
                             headless_tables=sum(not has_head for has_head in found.tables)))
-    return Enrichment(tuple(done), uses, tuple(images))
+    marks = tuple(Mark(kind, key, ids[p.slug][at], p, line, where, found)
+                  for p in book.parts
+                  for kind, key, at, line, where, found in scans[p.slug].marks)
+    return Enrichment(tuple(done), uses, tuple(images), marks)
 
 
-def scanned(fragment: str, trees: dict, memos: Memos) -> Scan:
-    """A fragment's Scan, kept; a tree parsed for it is left in trees for enrich_part."""
+def mark_ids(part: Part, found: Scan) -> list[str]:
+    """The ids a part's elements ask for; its index marks' own (ix-<n>) named after the
+    part, so they do not depend on how many marks the parts before it have."""
+    wanted = list(found.ids)
+    for _, _, at, _, _, _ in found.marks:
+        if re.fullmatch(r"ix-\d+", wanted[at]):
+            wanted[at] = f"ix-{part.slug}-{wanted[at][3:]}"
+    return wanted
+
+
+def scanned(fragment: str, trees: dict, memos: Memos, finder=None) -> Scan:
+    """A fragment's Scan, kept; a tree parsed for it is left in trees for enrich_part.
+
+    Index terms to be found are wrapped as marks first, so their ids are the book's."""
     def make() -> Scan:
         trees[fragment] = parse_fragment(fragment)
+        index_marks.prepare(trees[fragment], finder)
         return scan(trees[fragment])
-    return memos("enrich.scans", 64, per_part=2).get(fragment, make)
+    return memos("enrich.scans", 64, per_part=2).get((fragment, finder and finder.key), make)
 
 
 def enrich_part(fragment: str, trees: dict, part: Part, ids, hrefs, names,
-                terms: Terms | None) -> Enriched:
+                terms: Terms | None, finder=None) -> Enriched:
     """One part's tree with the book's facts applied and terms marked (terms None: a part
     outside the body, which is not marked), serialised."""
     root = trees.pop(fragment, None)
     if root is None:
         root = parse_fragment(fragment)
+        index_marks.prepare(root, finder)  # as scanned() did, so the ids line up
     apply(root, ids, hrefs, names)
     uses, problems = (), ()
     if terms is not None:
@@ -129,8 +151,13 @@ def enrich_part(fragment: str, trees: dict, part: Part, ids, hrefs, names,
                         part.markdown)
         marker.mark(root)
         uses, problems = tuple(marker.uses), tuple(marker.problems)
-    for el in root.iter("a", "span"):
+    for el in list(root.iter("a", "span")):
         el.attrib.pop("data-term", None)  # only needed while marking
+        if index_marks.kind_of(el):  # the index has what they said
+            for name in ("data-key", "data-found", "data-sort"):
+                el.attrib.pop(name, None)
+        elif el.tag == "span" and el.get("class") == "noindex" and len(el.attrib) == 1:
+            el.drop_tag()  # it only kept the index's finder out
     html, xhtml, printed = finish(root, part.slug, part.path)
     return Enriched(html, xhtml, printed, uses, problems)
 

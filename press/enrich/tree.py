@@ -9,6 +9,7 @@ from pathlib import Path
 from lxml import etree, html
 
 from press.enrich import listings
+from press.enrich import marks as index_marks
 from press.enrich import notes
 from press.source.convert import END_MARKER, MARKER, pos_line
 from press.problems import Problem, raise_if_any
@@ -123,16 +124,23 @@ class Scan:
     links: tuple[tuple[str, int | None], ...]
     images: tuple[tuple[str, int | None, bool], ...]
     tables: tuple[bool, ...] = ()
+    # Index marks (press.enrich.marks): kind, key, index of its id in ids, line, whether
+    # it sits in a heading or a link, whether it was found rather than marked.
+    marks: tuple[tuple[str, str, int, int | None, str, bool], ...] = ()
 
 
 def scan(root) -> Scan:
     """Read a parsed fragment's ids, headings, links and images; change nothing."""
-    ids, headings, links, images, tables = [], [], [], [], []
+    ids, headings, links, images, tables, marks = [], [], [], [], [], []
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
         if el.get("id"):
             ids.append(el.get("id"))
+        kind = index_marks.kind_of(el)
+        if kind and el.get("id"):
+            marks.append((kind, index_marks.key_of(el), len(ids) - 1, line_of(el),
+                          index_marks.where(el), bool(el.get("data-found"))))
         if el.tag in HEADINGS:
             at = len(ids) - 1 if el.get("id") else None
             headings.append((int(el.tag[1]), at, el.text_content().strip(), line_of(el)))
@@ -142,7 +150,8 @@ def scan(root) -> Scan:
             images.append((el.get("src", ""), line_of(el), bool(el.get("alt", "").strip())))
         elif el.tag == "table":
             tables.append(next(el.iter("th"), None) is not None)
-    return Scan(tuple(ids), tuple(headings), tuple(links), tuple(images), tuple(tables))
+    return Scan(tuple(ids), tuple(headings), tuple(links), tuple(images), tuple(tables),
+                tuple(marks))
 
 
 def reserved_ids(book: Book) -> list[str]:
@@ -152,6 +161,7 @@ def reserved_ids(book: Book) -> list[str]:
                  "page-list-title"]
     furniture += [f"{p.slug}-title" for p in book.parts]
     furniture += [f"gl-{e.slug}" for e in book.glossary]
+    furniture += ["index", "index-title"]  # the back-of-book index (press.enrich.index)
     return [p.slug for p in book.parts] + furniture
 
 

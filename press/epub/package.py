@@ -60,7 +60,9 @@ def content_items(ctx, chapters, glossary, starts, render_: Renderer
     def doc(id_, template, href, **extra):
         texts[href] = (id_, render_(f"epub/{template}", **ctx, **extra))
 
-    nav = {"toc": toc_entries(chapters, glossary, files), "landmarks": landmarks(chapters, glossary)}
+    index = ctx.get("index") or ()
+    nav = {"toc": toc_entries(chapters, glossary, files, index),
+           "landmarks": landmarks(chapters, glossary, index)}
     doc("cover", "cover.xhtml.j2", "cover.xhtml")
     doc("titlepage", "titlepage.xhtml.j2", "titlepage.xhtml")
     doc("copyright", "copyright.xhtml.j2", "copyright.xhtml")
@@ -70,6 +72,8 @@ def content_items(ctx, chapters, glossary, starts, render_: Renderer
             chapter=chapter, body=retarget_kept(chapter.xhtml, files, memos))
     if glossary:
         doc("glossary", "glossary.xhtml.j2", "glossary.xhtml")
+    if index:
+        doc("index", "index.xhtml.j2", "index.xhtml", files=files)
     markers = pagelist.plan(list(starts), keyed_files(texts, memos))
     if markers:
         doc("nav", "nav.xhtml.j2", "nav.xhtml", **nav, page_list=markers)
@@ -129,7 +133,7 @@ def source_lines(text: str) -> tuple[bytes, tuple[tuple[int, int], ...]]:
     return re.sub(r' data-(?:line|b)="[^"]*"', "", text).encode("utf-8"), tuple(lines)
 
 
-def toc_entries(chapters, glossary, files) -> list[dict]:
+def toc_entries(chapters, glossary, files, index=()) -> list[dict]:
     entries = []
     for chapter in chapters:
         label = (f"{chapter.part.number}. " if chapter.part.number else "") + chapter.part.title
@@ -141,10 +145,12 @@ def toc_entries(chapters, glossary, files) -> list[dict]:
         entries.append({"label": label, "href": href, "children": children})
     if glossary:
         entries.append({"label": "Glossary", "href": "glossary.xhtml", "children": []})
+    if index:
+        entries.append({"label": "Index", "href": "index.xhtml", "children": []})
     return entries
 
 
-def landmarks(chapters, glossary) -> list[dict]:
+def landmarks(chapters, glossary, index=()) -> list[dict]:
     marks = [{"type": "cover", "href": "cover.xhtml", "label": "Cover"},
              {"type": "titlepage", "href": "titlepage.xhtml", "label": "Title page"},
              {"type": "toc", "href": "nav.xhtml#toc", "label": "Contents"}]
@@ -154,6 +160,8 @@ def landmarks(chapters, glossary) -> list[dict]:
                       "label": "Start of content"})
     if glossary:
         marks.append({"type": "glossary", "href": "glossary.xhtml", "label": "Glossary"})
+    if index:
+        marks.append({"type": "index", "href": "index.xhtml", "label": "Index"})
     return marks
 
 

@@ -55,7 +55,8 @@ def lint_manuscript(manuscript: Path, styles: Path, ws: Workspace | None = None)
     problems += prose.check_sources(sources, settings, ws.pandoc, ws.memos)
     if book is not None:
         try:
-            pipeline.prepare(ws, manuscript, styles, log=lambda *_: None, book=book)
+            problems += pipeline.prepare(ws, manuscript, styles, log=lambda *_: None,
+                                         book=book).warnings
         except BuildError as error:
             problems += held_back(error.problems, loaded)
     return Report(tuple(in_order(problems)), len(sources),

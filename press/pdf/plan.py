@@ -32,6 +32,7 @@ from markupsafe import Markup
 
 from press.problems import BuildError, Problem
 from press.enrich.glossary import with_pages
+from press.enrich import index as book_index
 from press.pdf.workers import Failed, Job, Laid, Typesetters, WorkerDied, Written
 from press.util.write import atomic_write
 
@@ -51,6 +52,7 @@ class Segment:
     more: bool = False  # another document follows: end on the page where it opens
     toc: dict = field(default_factory=dict)  # anchor id -> printed folio, for the contents
     shared_css: bool = False  # the style sheets come parsed, once for all documents
+    index: tuple = ()  # the back-of-book index with its pages, in the document that holds it
 
     def page_of(self, anchor: str) -> Markup:
         """The contents entry's page number when another document holds its target."""
@@ -76,6 +78,7 @@ class Printed:
     body_start: int  # index of the page where arabic folios begin
     warnings: list[str]
     glossary: tuple = ()  # the glossary items, with their print page references
+    index: tuple = ()  # the index's groups, with their print pages
 
 
 class Paginator:
@@ -173,6 +176,7 @@ class _Run:
         self.used: list[str] = []
         self.slugs: dict[str, str] = {}  # key -> the slug of the part it typesets
         self.jobs_html: dict[str, str] = {}  # key -> a chapter's HTML, for length guesses
+        self.glossary_job: Job | None = None  # the glossary's job in the latest plan
         self.head = hashlib.sha256("\0".join(
             [_code_version(), _weasyprint_version(), self.base, *self.roots, str(epoch),
              *(t for pair in css for t in pair)]).encode("utf-8", "surrogatepass"))
@@ -198,6 +202,10 @@ class _Run:
         last = self.pg.lengths.get(chapter.part.slug)
         if last:
             return last
+        return self.estimate(html)
+
+    def estimate(self, html: str) -> int | None:
+        """A part's length from its text, at the chapters' text per page so far (even)."""
         laid = [(len(self.jobs_html[k]), part.laid.pages) for k, part in self.have.items()
                 if k in self.jobs_html and part.laid.pages]
         if not laid:
@@ -209,7 +217,7 @@ class _Run:
     def run(self) -> Printed:
         while (plan := self.plan()) is None:
             self.wait()
-        order, items = plan
+        order, items, index = plan
         while any(self.have[key].data is None for key in order):
             self.pg.typesetters.want([])
             self.wait()
@@ -220,7 +228,7 @@ class _Run:
         body_start = parts[0].laid.pages  # the front matter's pages are numbered in roman
         data = self.pg.bind(tuple(order), [part.data for part in parts], body_start)
         return Printed(data, len(marks), anchors, marks, body_start,
-                       [w for part in parts for w in part.laid.warnings], items)
+                       [w for part in parts for w in part.laid.warnings], items, index)
 
     def plan(self):
         """Send out what can be typeset now; once every part is laid out, return the parts
@@ -233,11 +241,13 @@ class _Run:
         # them, and the glossary opens where they end). Until the chapters are laid out,
         # the contents go out with the last build's numbers, if there was one.
         if body_laid:
-            self.toc = self.contents(body, folio_next if has_glossary else None)
+            self.toc = self.contents(body, folio_next if has_glossary else None,
+                                     self.index_folio(folio_next, has_glossary))
         front = None
         if body_laid or self.toc:
             front = self.job(Segment(True, self.front_parts, False, None,
-                                     bool(self.body or has_glossary), self.toc))
+                                     bool(self.body or has_glossary or self.p.index),
+                                     self.toc))
             self.slugs[front.key] = "front"
             if self.known(front.key) is None:
                 wanted.append(front)
@@ -250,14 +260,49 @@ class _Run:
             # Its page references need every use placed, the front matter's included.
             body_start = self.have[front.key].laid.pages
             items = with_pages(self.p.glossary, self.anchors(order), body_start)
-            glossary = self.job(Segment(False, (), True, folio_next if self.body else None),
-                                items)
+            glossary = self.job(Segment(False, (), True, folio_next if self.body else None,
+                                        bool(self.p.index)), items)
             self.slugs[glossary.key] = "glossary"
+            self.glossary_job = glossary
             order.append(glossary.key)
             if self.known(glossary.key) is None:
                 wanted.append(glossary)
+        index = ()
+        if self.p.index:
+            # It opens after the glossary: typeset on the glossary's guessed length while
+            # the glossary is laid out (on the other core), again if the guess was wrong.
+            first = self.index_folio(folio_next, has_glossary)
+            if first is None:
+                self.pg.typesetters.want(wanted)
+                return None
+            body_start = self.have[front.key].laid.pages
+            # Marks are in the front matter and the chapters, laid out by now.
+            index = book_index.with_pages(self.p.index, self.anchors([front.key, *body]),
+                                          body_start)
+            job = self.job(Segment(False, (), False, first if self.body or has_glossary
+                                   else None, False, index=index), items)
+            self.slugs[job.key] = "index"
+            if self.known(job.key) is None:
+                wanted.append(job)
+            if has_glossary and self.glossary_job.key not in self.have:
+                self.pg.typesetters.want(wanted)
+                return None  # its folio is a guess until the glossary is laid out
+            order.append(job.key)
         self.pg.typesetters.want(wanted)
-        return (order, items) if all(key in self.have for key in order) else None
+        return (order, items, index) if all(key in self.have for key in order) else None
+
+    def index_folio(self, folio_next: int, has_glossary: bool):
+        """The folio the index opens on: after the glossary, whose length is known once it
+        is laid out, and until then guessed (the last build's, or from its text)."""
+        if not self.p.index:
+            return None
+        if not has_glossary:
+            return folio_next
+        job = self.glossary_job
+        if job is not None and job.key in self.have:
+            return folio_next + self.have[job.key].laid.pages
+        last = self.pg.lengths.get("glossary") or (job and self.estimate(job.html))
+        return folio_next + last if last else None
 
     def plan_chapters(self, has_glossary: bool, wanted: list[Job]):
         """Each chapter's job, on the folio the chapters before it end on (laid out, or
@@ -280,13 +325,16 @@ class _Run:
             folio_next += length
         return body, folio_next
 
-    def contents(self, body: list[str], glossary_folio: int | None) -> dict[str, str]:
+    def contents(self, body: list[str], glossary_folio: int | None,
+                 index_folio: int | None = None) -> dict[str, str]:
         """The contents' page numbers, from the chapters' layout."""
         pages = self.anchors(body)  # indexes from the first chapter's first page
         toc = {anchor: str(pages[anchor] + 1) for anchor in self.toc_targets()
                if anchor in pages}
         if glossary_folio is not None:
             toc["glossary"] = str(glossary_folio)
+        if index_folio is not None:
+            toc["index"] = str(index_folio)
         return toc
 
     def anchors(self, order: list[str]) -> dict[str, int]:

@@ -10,7 +10,7 @@ from press.util.memo import Memo, Memos
 from press.util.write import atomic_write, file_stamp
 
 # Page names the edition gives its own furniture; a part with the same slug steps aside.
-FURNITURE = ("index", "glossary")
+FURNITURE = ("index", "glossary", "book-index")
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,13 @@ def page_files(chapters, glossary, memos: Memos) -> dict[str, str]:
                        memos)
 
 
-def reading_order(chapters, glossary) -> list[dict]:
+def reading_order(chapters, glossary, index=()) -> list[dict]:
     """Every page after the front page, in order, with what the navigation shows."""
     order = [{"href": page_of(c.part), "label": _label(c.part)} for c in chapters]
     if glossary:
         order.append({"href": "glossary.html", "label": "Glossary"})
+    if index:
+        order.append({"href": "book-index.html", "label": "Index"})
     return order
 
 
@@ -55,7 +57,7 @@ def neighbours(order: list[dict], href: str) -> dict:
             else None}
 
 
-def pages(ctx: dict, chapters, glossary, renderer: Renderer) -> list[Page]:
+def pages(ctx: dict, chapters, glossary, renderer: Renderer, index=()) -> list[Page]:
     """Render the front page, one page per part and the glossary page.
 
     A page whose template and values are those of an earlier build is not rendered
@@ -64,7 +66,7 @@ def pages(ctx: dict, chapters, glossary, renderer: Renderer) -> list[Page]:
     """
     memos = renderer.memos
     files = page_files(chapters, glossary, memos)
-    order = reading_order(chapters, glossary)
+    order = reading_order(chapters, glossary, index)
     encoded = memos("site.encoded", 64, per_part=3)  # a page's text -> its bytes
 
     def page(template, href, **extra):
@@ -78,6 +80,8 @@ def pages(ctx: dict, chapters, glossary, renderer: Renderer) -> list[Page]:
                         body=retarget_kept(chapter.html, files, memos)))
     if glossary:
         out.append(page("glossary.html.j2", "glossary.html"))
+    if index:
+        out.append(page("book-index.html.j2", "book-index.html"))
     return out
 
 

@@ -259,7 +259,7 @@ def load_book(manuscript: Path, project: Path | None = None, memos: Memos | None
     _unlisted_files(manuscript, data, project, problems, real)
     back = [str(x) for x in data.get("back", ["glossary"])]
     book = Book(manuscript, meta, tuple(parts), tuple(glossary), gpath, "glossary" in back,
-                lint)
+                lint, back_index="index" in back)
     _raise_if_any(problems, book, gpath)
     return book
 
@@ -446,7 +446,7 @@ def _parts(data, manuscript, project, shown, lines, problems, real, memos) -> li
     number = 0
     for kind, key in (("front", "front"), ("chapter", "chapters"), ("back", "back")):
         for entry in data.get(key, []):
-            if kind == "back" and entry == "glossary":
+            if kind == "back" and entry in ("glossary", "index"):
                 continue
             path = manuscript / str(entry)
             real[path] = path.resolve()

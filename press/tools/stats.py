@@ -71,6 +71,10 @@ def book_stats(ws: Workspace, manuscript: Path, styles: Path) -> Stats:
         words = sum(count_words(f"<p>{g.entry.term}</p>{g.definition_html}")
                     for g in prepared.glossary)
         spans.append(("Glossary", words, anchors["glossary"]))
+    if prepared.index and "index" in anchors:
+        terms = [e.term for g in prepared.index for top in g.entries
+                 for e in (top, *top.subentries)]
+        spans.append(("Index", count_words("<p>" + " ".join(terms) + "</p>"), anchors["index"]))
     ends = [start for _, _, start in spans[1:]] + [printed.pages]
     rows = tuple(Row(name, words, start + 1, end - start)
                  for (name, words, start), end in zip(spans, ends))
