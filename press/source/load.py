@@ -196,6 +196,7 @@ FORMS = {
                      "indented under {key}:"),
     dict: ("a mapping", "write the keys indented under {key}: (see the README)"),
     int: ("a whole number", "write a number without quotes, such as {key}: 2"),
+    bool: ("true or false", "write {key}: true or {key}: false"),
 }
 
 
