@@ -37,8 +37,9 @@ FEW_CHAPTERS_PDF_RATIO = 1.3
 
 
 def targets(spec: Spec) -> dict[str, float]:
-    """The ceilings for this shape of book."""
-    if spec.chapters <= FEW_CHAPTERS:
+    """The ceilings for this shape of book: the default length in a few long chapters may
+    take a little longer than naive."""
+    if spec.chapters <= FEW_CHAPTERS and spec.pages == Spec().pages:
         return {**TARGETS, "pdf_ratio": FEW_CHAPTERS_PDF_RATIO}
     return TARGETS
 
