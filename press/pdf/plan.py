@@ -173,6 +173,8 @@ class _Run:
         self.used: list[str] = []
         self.slugs: dict[str, str] = {}  # key -> the slug of the part it typesets
         self.jobs_html: dict[str, str] = {}  # key -> a chapter's HTML, for length guesses
+        self.chapter_jobs: dict[tuple, Job] = {}  # (chapter index, first folio) -> its job
+        self.other_jobs: dict[tuple, Job] = {}  # the front matter's and glossary's, likewise
         self.head = hashlib.sha256("\0".join(
             [_code_version(), _weasyprint_version(), self.base, *self.roots, str(epoch),
              *(t for pair in css for t in pair)]).encode("utf-8", "surrogatepass"))
@@ -236,8 +238,12 @@ class _Run:
             self.toc = self.contents(body, folio_next if has_glossary else None)
         front = None
         if body_laid or self.toc:
-            front = self.job(Segment(True, self.front_parts, False, None,
-                                     bool(self.body or has_glossary), self.toc))
+            toc = tuple(sorted(self.toc.items()))
+            front = self.other_jobs.get(("front", toc))
+            if front is None:
+                front = self.other_jobs["front", toc] = self.job(Segment(
+                    True, self.front_parts, False, None, bool(self.body or has_glossary),
+                    self.toc))
             self.slugs[front.key] = "front"
             if self.known(front.key) is None:
                 wanted.append(front)
@@ -250,8 +256,12 @@ class _Run:
             # Its page references need every use placed, the front matter's included.
             body_start = self.have[front.key].laid.pages
             items = with_pages(self.p.glossary, self.anchors(order), body_start)
-            glossary = self.job(Segment(False, (), True, folio_next if self.body else None),
-                                items)
+            folio = folio_next if self.body else None
+            known = ("glossary", folio, tuple(item.pages for item in items))
+            glossary = self.other_jobs.get(known)
+            if glossary is None:
+                glossary = self.other_jobs[known] = self.job(
+                    Segment(False, (), True, folio), items)
             self.slugs[glossary.key] = "glossary"
             order.append(glossary.key)
             if self.known(glossary.key) is None:
@@ -267,8 +277,13 @@ class _Run:
         folio_next = 1
         for n, chapter in enumerate(self.body):
             more = n + 1 < len(self.body) or has_glossary
-            job = self.job(Segment(False, (chapter,), False, None if n == 0 else folio_next,
-                                   more))
+            first = None if n == 0 else folio_next
+            # Planned again after every message from a worker: a chapter's HTML is
+            # rendered once for each folio it may open on, not once per message.
+            job = self.chapter_jobs.get((n, first))
+            if job is None:
+                job = self.chapter_jobs[n, first] = self.job(
+                    Segment(False, (chapter,), False, first, more))
             self.jobs_html[job.key], self.slugs[job.key] = job.html, chapter.part.slug
             body.append(job.key)
             part = self.known(job.key)
