@@ -32,6 +32,8 @@ from markupsafe import Markup
 
 from press.problems import BuildError, Problem
 from press.enrich.glossary import with_pages
+from press.pdf.bind import LINK_PREFIX
+from press.pdf.pagelist import page_of_place
 from press.pdf.workers import Failed, Job, Laid, Typesetters, WorkerDied, Written
 from press.util.write import atomic_write
 
@@ -77,6 +79,10 @@ class Printed:
     warnings: list[str]
     glossary: tuple = ()  # the glossary items, with their print page references
 
+    def page_of(self, anchor: str) -> int | None:
+        """The 0-based page index in the book on which an id lands (None: no such id)."""
+        return self.anchors.get(anchor)
+
 
 class Paginator:
     """Typesets a book's print edition; remembers the parts of the last build."""
@@ -120,7 +126,7 @@ class Paginator:
                 laid = part.laid
                 atomic_write(self.shelf / f"{key}.json", json.dumps({
                     "pages": laid.pages, "anchors": laid.anchors, "marks": laid.marks,
-                    "warnings": laid.warnings}).encode("utf-8"))
+                    "warnings": laid.warnings, "starts": laid.starts}).encode("utf-8"))
                 atomic_write(self.shelf / f"{key}.pdf", part.data)
         for old in self.shelf.iterdir():
             if old.suffix in (".pdf", ".json") and old.stem not in self.parts \
@@ -136,8 +142,9 @@ class Paginator:
             saved = json.loads((self.shelf / f"{key}.json").read_text(encoding="utf-8"))
             data = (self.shelf / f"{key}.pdf").read_bytes()
             marks = [tuple(m) if m else None for m in saved["marks"]]
-            return Part(Laid(key, saved["pages"], saved["anchors"], marks, saved["warnings"]),
-                        data)
+            starts = {k: [tuple(s) for s in v] for k, v in saved["starts"].items()}
+            return Part(Laid(key, saved["pages"], saved["anchors"], marks, saved["warnings"],
+                             starts), data)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -151,11 +158,13 @@ class Paginator:
         except (OSError, ValueError, KeyError, TypeError):
             pass
 
-    def bind(self, keys: tuple, parts: list[bytes], body_start: int) -> bytes:
+    def bind(self, keys: tuple, parts: list[bytes], body_start: int,
+             places: dict[str, int]) -> bytes:
         from press.pdf.bind import bind
 
-        if self._bound is None or self._bound[0] != keys:
-            self._bound = (keys, bind(parts, body_start))
+        known = (keys, tuple(sorted(places.items())))
+        if self._bound is None or self._bound[0] != known:
+            self._bound = (known, bind(parts, body_start, places))
         return self._bound[1]
 
 
@@ -220,7 +229,11 @@ class _Run:
         anchors = self.anchors(order)
         marks = [mark for part in parts for mark in part.laid.marks]
         body_start = parts[0].laid.pages  # the front matter's pages are numbered in roman
-        data = self.pg.bind(tuple(order), [part.data for part in parts], body_start)
+        places = self.places(order)
+        linked = {href[len(LINK_PREFIX):] for item in items for _, first, _, last
+                  in item.pages for href in (first, last) if href}
+        targets = {name: page for name, page in places.items() if name in linked}
+        data = self.pg.bind(tuple(order), [part.data for part in parts], body_start, targets)
         return Printed(data, len(marks), anchors, marks, body_start,
                        [w for part in parts for w in part.laid.warnings], items)
 
@@ -255,7 +268,7 @@ class _Run:
         if has_glossary:
             # Its page references need every use placed, the front matter's included.
             body_start = self.have[front.key].laid.pages
-            items = with_pages(self.p.glossary, self.anchors(order), body_start)
+            items = self.glossary_pages(order, body_start)
             folio = folio_next if self.body else None
             known = ("glossary", folio, tuple(item.pages for item in items))
             glossary = self.other_jobs.get(known)
@@ -312,6 +325,33 @@ class _Run:
                 found.setdefault(anchor, offset + index)
             offset += laid.pages
         return found
+
+    def places(self, order: list[str]) -> dict[str, int]:
+        """The book page of each term use the print HTML has no element for (Use.at),
+        from the blocks' page starts (press.pdf.pagelist.page_facts)."""
+        blocks, offset = {}, 0
+        for key in order:
+            laid = self.have[key].laid
+            for block, starts in laid.starts.items():
+                blocks.setdefault(block, (offset, starts))
+            offset += laid.pages
+        found = {}
+        for item in self.p.glossary:
+            for use in item.uses:
+                if use.at is not None and use.at[0] in blocks:
+                    part_offset, starts = blocks[use.at[0]]
+                    page = page_of_place(starts, use.at[1])
+                    if page is not None:
+                        found[use.id] = part_offset + page
+        return found
+
+    def glossary_pages(self, order: list[str], body_start: int):
+        """The glossary items with their page references. A reference to a use without an
+        element links to its page: the binding makes a destination of that name there."""
+        places = self.places(order)
+        pages = {**self.anchors(order), **places}
+        return with_pages(self.p.glossary, pages, body_start,
+                          lambda name: (LINK_PREFIX if name in places else "#") + name)
 
     def toc_targets(self) -> list[str]:
         """The anchors the contents gives page numbers for, outside the front matter."""

@@ -54,6 +54,7 @@ class Laid:
     anchors: dict[str, int]  # id -> index of the part's page it lands on
     marks: list  # per page: (block key, offset) where its text begins, or None
     warnings: list[str] = field(default_factory=list)
+    starts: dict = field(default_factory=dict)  # block key -> [(offset, page index)]
 
 
 @dataclass
@@ -153,8 +154,8 @@ def typeset(job: Job, fonts, css, sink) -> Written:
     document = pdf.layout(job.html, Path(job.base), job.roots, warnings, fonts, css)
     part = document.copy(document.pages[:-1] if job.more else document.pages)
     anchors = pdf.anchor_pages(part)
-    send(sink, Laid(job.key, len(part.pages), anchors, pagelist.page_marks(part.pages),
-                    warnings))
+    marks, starts = pagelist.page_facts(part.pages)
+    send(sink, Laid(job.key, len(part.pages), anchors, marks, warnings, starts))
     # fontTools stamps subset fonts with SOURCE_DATE_EPOCH, or with 'now': the worker is a
     # process of the build's own, and its clock is the book's date.
     os.environ["SOURCE_DATE_EPOCH"] = str(job.epoch)
