@@ -104,8 +104,9 @@ class Paginator:
         """
         self.laid_out = 0
         self._recall()
-        # Chapters are typeset side by side when there are enough of them to share out.
-        self.typesetters.start(1 + sum(c.part.kind != "front" for c in p.chapters) // 8)
+        # A second worker pays for itself from two chapters on: the next chapter is laid
+        # out while the one before it is written (a third of WeasyPrint's time).
+        self.typesetters.start(sum(c.part.kind != "front" for c in p.chapters))
         run = _Run(self, p, render, base, roots, tuple(css), epoch)
         try:
             printed = run.run()

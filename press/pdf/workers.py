@@ -108,6 +108,7 @@ def serve(source, sink) -> None:
     fonts = FontConfiguration()
     sheets: dict = {}
     warm_up(fonts)
+    collect_less()
     while (job := receive(source)) is not None:
         try:
             css = sheets.get(job.css)
@@ -121,6 +122,20 @@ def serve(source, sink) -> None:
         except Exception:  # noqa: BLE001 - reported by the build, with the worker's trace
             send(sink, Failed(job.key, [], traceback.format_exc()))
         release_memory()
+
+
+def collect_less() -> None:
+    """Fewer runs of the cycle collector while a part is laid out and written.
+
+    WeasyPrint makes millions of small objects; with Python's default thresholds the
+    collector ran 1,450 times over the 264-page book, walking ever more live boxes: about
+    2 s of its 13 s of CPU (measured with gc.callbacks), against 0.3 s with these. What
+    the worker holds for good (modules, fonts, style sheets) is moved out of the
+    collector's sight, and release_memory collects once after each part.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
 
 
 def release_memory() -> None:
