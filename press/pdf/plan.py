@@ -230,11 +230,9 @@ class _Run:
         anchors = self.anchors(order)
         marks = [mark for part in parts for mark in part.laid.marks]
         body_start = parts[0].laid.pages  # the front matter's pages are numbered in roman
+        # Every use keeps its named destination, as when it had an element of its own.
         places = self.places(order)
-        linked = {href[len(LINK_PREFIX):] for item in items for _, first, _, last
-                  in item.pages for href in (first, last) if href}
-        targets = {name: page for name, page in places.items() if name in linked}
-        data = self.pg.bind(tuple(order), [part.data for part in parts], body_start, targets)
+        data = self.pg.bind(tuple(order), [part.data for part in parts], body_start, places)
         return Printed(data, len(marks), anchors, marks, body_start,
                        [w for part in parts for w in part.laid.warnings], items)
 
