@@ -78,10 +78,14 @@ class Printed:
     body_start: int  # index of the page where arabic folios begin
     warnings: list[str]
     glossary: tuple = ()  # the glossary items, with their print page references
+    places: dict = field(default_factory=dict)  # term use id -> page index, for uses
+    # the print HTML has no element for (press.enrich.glossary.place_uses)
 
     def page_of(self, anchor: str) -> int | None:
-        """The 0-based page index in the book on which an id lands (None: no such id)."""
-        return self.anchors.get(anchor)
+        """The 0-based page index in the book on which an id lands (None: no such id),
+        whether the print HTML has an element with that id or only its place."""
+        found = self.anchors.get(anchor)
+        return self.places.get(anchor) if found is None else found
 
 
 class Paginator:
@@ -234,7 +238,7 @@ class _Run:
         places = self.places(order)
         data = self.pg.bind(tuple(order), [part.data for part in parts], body_start, places)
         return Printed(data, len(marks), anchors, marks, body_start,
-                       [w for part in parts for w in part.laid.warnings], items)
+                       [w for part in parts for w in part.laid.warnings], items, places)
 
     def plan(self):
         """Send out what can be typeset now; once every part is laid out, return the parts
