@@ -121,10 +121,9 @@ def _memory_kb(pid: int) -> int:
     return 0
 
 
-def run_process(args: list[str], cwd: Path) -> Run:
+def run_process(args: list[str], cwd: Path, pythonpath: Path = PROJECT) -> Run:
     """Start a process, wait for it with wait4 to learn its peak memory, fail loudly."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(PROJECT), os.environ.get("PYTHONPATH", "")) if p)}
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=err)
@@ -393,6 +392,34 @@ def git_state() -> tuple[str | None, bool]:
     except (OSError, subprocess.CalledProcessError):
         return None, False
     return commit, bool(status.strip())
+
+
+def results_at(commit: str, options: Options, log=print) -> Path:
+    """Run the same bench at another commit, in a throw-away worktree of this repository,
+    and return its results JSON (under options.out/at-<commit>/)."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--verify", f"{commit}^{{commit}}"],
+                             cwd=PROJECT, check=True, capture_output=True,
+                             text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        raise BenchError(f"{commit!r} is neither a results JSON nor a commit") from None
+    out = Path(options.out) / f"at-{sha[:10]}"
+    tree = Path(tempfile.mkdtemp(prefix="press-bench-at-")) / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), sha], cwd=PROJECT,
+                   check=True, capture_output=True)
+    try:
+        spec = options.spec
+        log(f"bench    the same bench at {sha[:10]}, in {tree}")
+        run_process([sys.executable, "-m", "invoke", "bench", "--pages", str(spec.pages),
+                     "--chapters", str(spec.chapters), "--terms", str(spec.terms),
+                     "--seed", str(spec.seed), "--runs", str(options.runs),
+                     "--budget", str(round(options.budget)), "--out", str(out)], tree,
+                    pythonpath=tree)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=PROJECT,
+                       capture_output=True)
+        shutil.rmtree(tree.parent, ignore_errors=True)
+    return out / "latest.json"
 
 
 def bench(options: Options = Options(), log=print) -> tuple[dict, Path]:
