@@ -318,7 +318,8 @@ def stats(c, manuscript=str(MANUSCRIPT)):
             "budget": "seconds the whole run may take; repetitions are dropped to fit",
             "seed": "seed of the synthetic text (same seed, same book)",
             "keep": "keep the temporary folder with the book and every output",
-            "compare": "an earlier results JSON to compare this run with"})
+            "compare": "an earlier results JSON, or a commit to run the same bench at, "
+                       "to compare this run with"})
 def bench(c, pages=0, chapters=0, terms=0, runs=0, out=str(BUILD / "bench"), quick=False,
           budget=500, seed=1, keep=False, compare=""):
     """Time our PDF and EPUB builds of a synthetic book against pandoc + WeasyPrint."""
@@ -332,6 +333,13 @@ def bench(c, pages=0, chapters=0, terms=0, runs=0, out=str(BUILD / "bench"), qui
         results, _ = run_bench(options)
     except (BenchError, ValueError) as error:
         raise Exit(f"bench failed: {error}", code=1) from None
+    if compare and not Path(compare).is_file():
+        from bench.run import results_at
+
+        try:
+            compare = str(results_at(compare, options))
+        except BenchError as error:
+            raise Exit(f"bench failed at {compare}: {error}", code=1) from None
     if compare:
         bench_compare(c, compare, str(Path(out) / "latest.json"))
 

@@ -6,6 +6,7 @@ exception is the incremental measure, which is about a process that stays warm.
 
     python -m bench.child build FORMAT MANUSCRIPT OUT
     python -m bench.child incremental MANUSCRIPT OUT CHAPTER EDITS SECONDS
+    python -m bench.child print-html MANUSCRIPT FILE
 
 The last line of standard output is a JSON object with what was measured.
 """
@@ -28,6 +29,18 @@ def build(fmt: str, manuscript: Path, out: Path) -> dict:
     started = time.perf_counter()
     build_once(manuscript, out, formats=(fmt,), log=quiet)
     return {"seconds": time.perf_counter() - started}
+
+
+def whole_print_html(manuscript: Path, target: Path) -> dict:
+    """The print edition's HTML as one document, style sheets linked, for WeasyPrint alone."""
+    from press.pipeline import prepare, print_html
+    from press.workspace import Workspace
+
+    styles = Path(__file__).resolve().parent.parent / "styles"
+    with Workspace(None) as ws:
+        p = prepare(ws, manuscript, styles, log=quiet)
+        target.write_text(print_html(p, p.glossary), encoding="utf-8")
+    return {}
 
 
 def html_edition() -> str | None:
@@ -99,6 +112,8 @@ def main(argv: list[str]) -> None:
     elif command == "incremental":
         result = incremental(Path(args[0]), Path(args[1]), Path(args[2]), int(args[3]),
                              float(args[4]))
+    elif command == "print-html":
+        result = whole_print_html(Path(args[0]), Path(args[1]))
     else:
         raise SystemExit(f"unknown command {command!r}")
     result["self_max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

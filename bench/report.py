@@ -17,7 +17,7 @@ class Measure:
 
     key: str
     label: str
-    unit: str  # "s", "MB", "pages", "ratio" or "count"
+    unit: str  # "s", "MB", "pages", "ratio", "rate" (per second) or "count"
     samples: list[float] = field(default_factory=list)
     target: float | None = None  # the median must be at most this
     note: str | None = None  # why there are no samples, or what to read into them
@@ -46,6 +46,8 @@ def number(value: float | None, unit: str) -> str:
         return "-"
     if unit in ("pages", "count"):
         return f"{value:g}"
+    if unit == "rate":
+        return f"{value:.1f}"
     return f"{value:.2f}" if unit in ("s", "ratio") and value < 100 else f"{value:.0f}"
 
 

@@ -122,12 +122,16 @@ def test_quick_run_measures_every_build(quick_run):
     for key in ("pdf_cold_s", "pdf_warm_s", "naive_pdf_s", "epub_cold_s", "epub_warm_s",
                 "naive_epub_s", "pdf_ratio", "epub_ratio", "pdf_cold_mem", "pdf_cold_rss",
                 "naive_pdf_mem", "epub_cold_rss", "naive_epub_rss", "edit_epub", "edit_pdf",
-                "edit_mem"):
+                "edit_mem", "onedoc_pdf_s", "pdf_cold_cpu", "naive_pdf_cpu", "onedoc_pdf_cpu",
+                "pdf_cpu_ratio", "pdf_pages_per_cpu", "naive_pages_per_cpu", "epub_cold_cpu"):
         m = measures[key]
         assert len(m["samples"]) == 1 and m["median"] > 0, key
         assert m["min"] <= m["median"] <= m["max"], key
     assert measures["pdf_ratio"]["target"] == {"max": 1.0}
     assert measures["pdf_cold_mem"]["target"] == {"max": 300.0}
+    assert measures["pdf_cpu_ratio"]["target"] == {"max": 1.2}
+    # CPU counts the workers: a cold build takes more CPU than WeasyPrint's import alone.
+    assert measures["pdf_cold_cpu"]["median"] > 0.5
     # All processes together weigh at least as much as the largest of them.
     assert measures["pdf_cold_mem"]["median"] >= measures["pdf_cold_rss"]["median"] * 0.9
     assert measures["edit_pdf"]["target"] == {"max": 1.5}
@@ -215,3 +219,11 @@ def test_warm_loop_times_each_rebuild_and_its_pandoc_run(tmp_path):
     assert {k: len(v) for k, v in times.items()} == {"html": 2, "epub": 2, "pandoc (in html)": 2}
     assert all(0 < p < h for p, h in zip(times["pandoc (in html)"], times["html"]))
     assert sorted(p.name for p in (tmp_path / "prof").iterdir()) == ["epub.prof", "html.prof"]
+
+
+def test_two_long_chapters_of_the_default_length_have_their_own_target():
+    from bench.run import FEW_CHAPTERS_PDF_RATIO, TARGETS, targets
+
+    assert targets(Spec(chapters=2))["pdf_ratio"] == FEW_CHAPTERS_PDF_RATIO
+    assert targets(Spec())["pdf_ratio"] == TARGETS["pdf_ratio"] == 1.0
+    assert targets(Spec(pages=10, chapters=2))["pdf_ratio"] == 1.0

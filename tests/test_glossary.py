@@ -148,3 +148,23 @@ def test_page_ranges_collapse_and_deduplicate():
              (11, "8", "f")]
     assert page_ranges(pages) == [("1", "a", None, None), ("3", "c", "5", "e"),
                                   ("8", "f", None, None)]
+
+
+def test_print_uses_lose_their_elements_but_keep_their_places():
+    """A use's place is its block's key and the characters before it there, white space
+    and hyphens not counted; a use inside a note (laid out at the page foot) keeps its
+    element."""
+    from lxml import html as lxml_html
+
+    from press.enrich.glossary import place_uses
+
+    root = lxml_html.fragment_fromstring(
+        '<div><p data-b="c.1">A well-known <em>long</em> road and <span class="term-use" '
+        'id="t-a-1">ridge line</span>, then<span class="footnote">a note with '
+        '<span class="term-use" id="t-a-2">ridge line</span></span> the '
+        '<span class="term-use" id="t-a-3">lantern</span>.</p></div>')
+    places = place_uses(root, lambda el: el.get("class") == "term-use")
+    assert places == {"t-a-1": ("c.1", len("Awellknownlongroadand")),
+                      "t-a-3": ("c.1", len("Awellknownlongroadandridgeline,thenthe"))}
+    kept = [el.get("id") for el in root.iter("span") if el.get("class") == "term-use"]
+    assert kept == ["t-a-2"] and "ridge line, then" in root.text_content()

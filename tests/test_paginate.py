@@ -2,6 +2,7 @@
 the same book as one long document, and a rebuild typesets only what an edit changed."""
 from __future__ import annotations
 
+import re
 from io import BytesIO
 
 import pikepdf
@@ -211,3 +212,33 @@ def test_a_worker_that_dies_gives_a_clear_error_and_is_replaced(make_book, pagin
     assert "stopped" in str(failed.value.problems[0])
     monkeypatch.setattr(Worker, "give", real_give)
     assert lay_out(prepared, paginator).pages > 0  # a new worker takes over
+
+
+def test_term_uses_without_elements_are_found_on_their_pages(make_book, paginator):
+    """A use that is no link has no element in the print HTML; its page, found from where
+    its block's text begins on each page, shows the term, and the PDF has a destination
+    of its id on that page. Enough uses to fill pages, and hyphenated words before them."""
+    filler = ("Notwithstanding considerable uncertainty, the waypoint marks the ridge line "
+              "beyond the lantern. ") * 60
+    book = make_book()
+    book.replace("chapters/01-alpha.md", "\n\nAlpha ends here.", f"\n\n{filler}\n\nAlpha ends here.")
+    prepared = prepare(book.root)
+    html = print_html(prepared, prepared.glossary, None)
+    assert 'class="term-use"' not in html
+    printed = lay_out(prepared, paginator)
+    reader = PdfReader(BytesIO(printed.data))
+    pages = [" ".join(t.replace("-\n", "").split()).lower() for t in texts(printed.data)]
+    dests = reader.named_destinations
+    uses = [(item, use) for item in prepared.glossary for use in item.uses if use.at]
+    assert len(uses) > 100 and len({printed.page_of(u.id) for _, u in uses}) >= 3
+    for _, use in uses:
+        assert reader.get_destination_page_number(dests[use.id]) == printed.page_of(use.id)
+    # On each page of the chapter, as many uses of each term as the page shows (one
+    # more where a use begins at the page's foot and ends overleaf).
+    first, last = printed.anchors["alpha"], printed.anchors["beta"]
+    for item in prepared.glossary:
+        pattern = re.compile(r"\b" + r"\s+".join(item.entry.term.lower().split()) + r"s?\b")
+        placed = [printed.page_of(u.id) for u in item.uses if u.part.slug == "alpha"]
+        for page in range(first, last):
+            shown = len(pattern.findall(pages[page]))
+            assert shown <= placed.count(page) <= shown + 1, (item.entry.term, page)

@@ -11,6 +11,7 @@ from press.enrich.tree import IdRegistry, line_of, parse_fragment, serialise
 from press.problems import Problem
 from press.util.folio import folio
 from press.util.memo import Memos
+from press.util.weight import weight
 from press.model import Book, GlossaryEntry, Part
 
 # Never mark a term inside these: headings, links, code, and text the author opted out.
@@ -19,11 +20,17 @@ SKIP_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre", "
 
 @dataclass(frozen=True)
 class Use:
-    """One occurrence of a term in the text: its anchor id and the part it is in."""
+    """One occurrence of a term in the text: its anchor id and the part it is in.
+
+    at: where the print edition has it without an element of its own (see place_uses):
+    its block's key and the counted characters before it there; None: the print HTML
+    keeps its element and id (a link, or a use in a footnote), and the id gives its page.
+    """
 
     id: str
     part: Part
     linked: bool
+    at: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +214,41 @@ def key_line(markdown: str, key: str, block_line: int | None) -> int | None:
     return block_line
 
 
+def place_uses(root, is_use) -> dict[str, tuple[str, int]]:
+    """Drop the elements of the term uses that are no link, from a print tree, and say
+    where each was: its block's key and the counted characters (press.util.weight)
+    before it in that block, as the laid-out pages count them (press.pdf.pagelist).
+
+    Thousands of inline elements with ids cost WeasyPrint about 40% of its time on
+    term-dense text; the page of a place is found from the page facts instead. A note's
+    text is laid out at the foot of the page, outside its block's count: uses in notes
+    keep their elements, as do uses outside any block.
+    """
+    places: dict[str, tuple[str, int]] = {}
+    counts: dict[str, int] = {}
+    dropped = []
+
+    def walk(el, key):
+        key = el.get("data-b") or key
+        if is_use(el) and key is not None:
+            places[el.get("id")] = (key, counts.get(key, 0))
+            dropped.append(el)
+        if el.text and key is not None:
+            counts[key] = counts.get(key, 0) + weight(el.text)
+        for child in el:
+            if isinstance(child.tag, str) and "footnote" not in child.get("class", "").split():
+                walk(child, key)
+            if child.tail and key is not None:
+                counts[key] = counts.get(key, 0) + weight(child.tail)
+
+    for child in root:  # the root is the part's own wrapper: not in the print HTML
+        if isinstance(child.tag, str):
+            walk(child, None)
+    for el in dropped:
+        el.drop_tag()
+    return places
+
+
 def use_ids(registry: IdRegistry, marked) -> list[tuple[str, ...]]:
     """The book-wide id of every use, chapter by chapter in reading order.
 
@@ -309,11 +351,16 @@ def page_ranges(pages: list[tuple[int, str, str]]) -> list[tuple[str, str, str |
             for r in ranges]
 
 
-def with_pages(items, pages: dict[str, int], body_start: int) -> tuple[GlossaryItem, ...]:
-    """Fill each item's print back-references from where its uses landed in the layout."""
+def with_pages(items, pages: dict[str, int], body_start: int,
+               href=lambda name: f"#{name}") -> tuple[GlossaryItem, ...]:
+    """Fill each item's print back-references from where its uses landed in the layout:
+    (first folio, its link, last folio or None, its link or None) for each range, a link
+    made of a use's id by href."""
     out = []
     for item in items:
         found = [(pages[u.id], folio(pages[u.id], body_start), u.id)
                  for u in item.uses if u.id in pages]
-        out.append(replace(item, pages=tuple(page_ranges(found))))
+        ranges = tuple((start, href(first), end, end and href(last))
+                       for start, first, end, last in page_ranges(found))
+        out.append(replace(item, pages=ranges))
     return tuple(out)

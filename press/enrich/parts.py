@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from press.enrich.tree import (IdRegistry, Image, Scan, apply, check_images, finish, heading_problems,
                      headings_of, link_targets, parse_fragment, reserved_ids, scan)
 from press.problems import Problem
-from press.enrich.glossary import Marker, Terms, Use, terms_key, use_ids
+from press.enrich.glossary import Marker, Terms, Use, place_uses, terms_key, use_ids
 from press.enrich import marks as index_marks
 from press.enrich.index import Mark, finder_of
 from press.util.memo import Memos
@@ -42,6 +42,7 @@ class Enriched:
     print_html: str  # notes at their calls (press.enrich.notes)
     uses: tuple[tuple[str, bool], ...]  # (entry slug, linked) of each use, in order
     problems: tuple[Problem, ...]  # glossary keys naming no entry (G002)
+    places: tuple = ()  # each use's place in the print edition (Use.at), or None
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,9 @@ def enrich_book(book: Book, fragments: dict[str, str], problems: list[Problem],
         # The same Use objects while nothing about them changed: what the templates are
         # given is then recognised at once as unchanged (press.util.memo.Fingerprints).
         made = uses_memo.get((part, unit, given[part.slug]), lambda: tuple(
-            (slug, Use(use_id, part, linked))
-            for (slug, linked), use_id in zip(unit.uses, given[part.slug])))
+            (slug, Use(use_id, part, linked, at))
+            for (slug, linked), use_id, at in zip(unit.uses, given[part.slug],
+                                                  unit.places or (None,) * len(unit.uses))))
         for slug, use in made:
             uses[slug].append(use)
     done = []
@@ -158,8 +160,15 @@ def enrich_part(fragment: str, trees: dict, part: Part, ids, hrefs, names,
                 el.attrib.pop(name, None)
         elif el.tag == "span" and el.get("class") == "noindex" and len(el.attrib) == 1:
             el.drop_tag()  # it only kept the index's finder out
-    html, xhtml, printed = finish(root, part.slug, part.path)
-    return Enriched(html, xhtml, printed, uses, problems)
+    found: dict = {}
+
+    def placed(tree) -> None:
+        found.update(place_uses(tree, lambda el: el.tag == "span"
+                                and el.get("class") == "term-use"))
+
+    html, xhtml, printed = finish(root, part.slug, part.path, placed if uses else None)
+    places = tuple(found.get(f"{STAND_IN}{n}{STAND_IN_END}") for n in range(len(uses)))
+    return Enriched(html, xhtml, printed, uses, problems, places)
 
 
 def with_ids(unit: Enriched, ids: tuple[str, ...]) -> tuple[str, str, str]:
@@ -170,6 +179,8 @@ def with_ids(unit: Enriched, ids: tuple[str, ...]) -> tuple[str, str, str]:
         return ids[int(match.group(1))]
     texts, counts = zip(*(STAND_INS.subn(swap, text)
                           for text in (unit.html, unit.xhtml, unit.print_html)))
-    if any(n != len(ids) for n in counts):
+    # The print HTML keeps the elements of linked uses and of uses without a place.
+    in_print = sum(at is None for at in unit.places) if unit.places else len(ids)
+    if counts != (len(ids), len(ids), in_print):
         raise RuntimeError(f"term uses: {len(ids)} ids for {counts} places")
     return texts

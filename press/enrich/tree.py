@@ -314,16 +314,23 @@ def apply(root, ids: tuple[str, ...], hrefs: tuple, names: tuple) -> None:
             img.set("src", name)
 
 
-def finish(root, slug: str, path: Path | str = "") -> tuple[str, str, str]:
+def finish(root, slug: str, path: Path | str = "", for_print=None) -> tuple[str, str, str]:
     """Serialise an enriched tree three times: HTML for the screen edition, XHTML for the
-    EPUB and HTML for print, the notes shaped for each (press.enrich.notes)."""
+    EPUB and HTML for print, the notes shaped for each (press.enrich.notes).
+
+    for_print(tree), if given, changes the print edition's tree (its own copy) before it
+    is serialised.
+    """
     key_blocks(root, slug)  # before the notes move: every edition shares the keys
     xhtml = serialise(notes.epub_notes(root), xml=True)  # keeps data-line: first
     raise_if_any(xml_problems(xhtml, path or slug))
-    if not notes.has_notes(root):
+    if not notes.has_notes(root) and for_print is None:
         text = serialise(root, xml=False)
         return text, xhtml, text
-    printed = serialise(notes.print_notes(root), xml=False)
+    printed_tree = notes.print_notes(root)  # a copy
+    if for_print is not None:
+        for_print(printed_tree)
+    printed = serialise(printed_tree, xml=False)
     return serialise(root, xml=False), xhtml, printed
 
 XHTML_WRAP = ('<div xmlns="http://www.w3.org/1999/xhtml" '

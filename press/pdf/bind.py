@@ -9,6 +9,8 @@ reader, a screen reader or a printer relies on:
 - the named destinations of every part, and the links between parts: a part's link to
   an anchor in another part is written with a placeholder address (LINK_PREFIX + id),
   and becomes an ordinary link to that named destination here;
+- destinations for places that have no element of their own in the print HTML (a term
+  use, see press.enrich.glossary.place_uses): named as the use's id, at its page's top;
 - one outline (bookmarks): the parts' top-level entries, one after another;
 - the first part's catalog: language, title shown in the window, XMP metadata;
 - page labels, so viewers show the printed folio: roman in the front matter, arabic
@@ -37,14 +39,17 @@ class BindError(RuntimeError):
     """A part's link names an anchor that no part of the book has."""
 
 
-def bind(parts: list[bytes], body_start: int | None = None) -> bytes:
+def bind(parts: list[bytes], body_start: int | None = None,
+         places: dict[str, int] | None = None) -> bytes:
     """One PDF from the parts' PDFs, in order (see the module's description).
 
-    body_start is the index of the page where arabic folios begin (None: no labels).
+    body_start is the index of the page where arabic folios begin (None: no labels);
+    places names the page index of each destination no part has an anchor for.
     """
     binding = _Binding(pikepdf.open(BytesIO(parts[0])))
     for data in parts[1:]:
         binding.add(pikepdf.open(BytesIO(data)))
+    binding.place(places or {})
     return binding.finish(body_start)
 
 
@@ -85,6 +90,15 @@ class _Binding:
             self.dests.setdefault(name, dest)
         if "/Outlines" in theirs and "/First" in theirs.Outlines:
             _append_outline(self.outline, theirs.Outlines)
+
+    def place(self, places: dict[str, int]) -> None:
+        """A destination at the top of its page for each place not already named."""
+        for name, index in sorted(places.items()):
+            if name not in self.dests:
+                page = self.book.pages[index].obj
+                top = page.MediaBox[3]
+                self.dests[name] = self.book.make_indirect(
+                    Array([page, Name.XYZ, 0, top, 0]))
 
     def finish(self, body_start: int | None = None) -> bytes:
         book, root = self.book, self.book.Root

@@ -4,21 +4,21 @@ Both editions are made from the same enriched trees, and every text block in the
 the same key (data-b, see enrich.key_blocks; the templates key their own furniture).
 After WeasyPrint lays out the print edition, each page's first line of text is traced
 to its block and to how far into that block it starts, counted in characters that are
-not white space (so line breaks and automatic hyphens do not matter). The EPUB stage
-walks the same block to the same count and places the marker there, at a word start.
+neither white space nor hyphens (press.util.weight: so line breaks and automatic hyphens
+do not matter). The EPUB stage walks the same block to the same count and places the
+marker there, at a word start.
+
+The same walk records, for every block, where its text begins on each page it reaches
+(page_facts): any counted place in the text, such as a glossary term's use, then
+finds its page without an element of its own in the print HTML (page_of_place).
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from press.util.folio import folio
-
-IGNORED = frozenset({"\u2010", "\u00ad"})  # WeasyPrint's hyphenation mark; soft hyphens
-
-
-def weight(text: str) -> int:
-    """Characters that count towards a position: not white space, not a hyphenation mark."""
-    return sum(1 for c in text if not c.isspace() and c not in IGNORED)
+from press.util.weight import IGNORED, weight
 
 
 @dataclass(frozen=True)
@@ -47,23 +47,44 @@ def _texts(box, boxes, key=None):
         yield from _texts(child, boxes, key)
 
 
-def page_marks(pages) -> list[tuple[str, int] | None]:
-    """For each laid-out page, the block and offset where its text begins (None: the page
-    has no text of the book's). Blocks never cross parts, so parts are measured apart."""
+def page_facts(pages) -> tuple[list, dict[str, list[tuple[int, int]]]]:
+    """One walk over the laid-out pages' text:
+    - marks: for each page, the block and offset where its text begins (None: the page
+      has no text of the book's);
+    - starts: for each block, (offset, page index) where its text begins on each page it
+      reaches, in page order.
+    Blocks never cross parts, so parts are measured apart."""
     from weasyprint.formatting_structure import boxes
 
     seen: dict[str, int] = {}
     marks: list[tuple[str, int] | None] = []
-    for page in pages:
-        first = None
+    starts: dict[str, list[tuple[int, int]]] = {}
+    for index, page in enumerate(pages):
+        first, here = None, set()
         for key, text in _texts(page._page_box, boxes):
             w = weight(text)
-            if first is None and w and key:
+            if not (w and key):
+                continue
+            if first is None:
                 first = (key, seen.get(key, 0))
-            if key:
-                seen[key] = seen.get(key, 0) + w
+            if key not in here:
+                here.add(key)
+                starts.setdefault(key, []).append((seen.get(key, 0), index))
+            seen[key] = seen.get(key, 0) + w
         marks.append(first)
-    return marks
+    return marks, starts
+
+
+def page_marks(pages) -> list[tuple[str, int] | None]:
+    """For each laid-out page, the block and offset where its text begins (see page_facts)."""
+    return page_facts(pages)[0]
+
+
+def page_of_place(starts: list[tuple[int, int]], offset: int) -> int | None:
+    """The page (index, as in starts) of the counted character at offset in a block,
+    from the block's starts (page_facts); None if the block has no text laid out."""
+    at = bisect_right([start for start, _ in starts], offset) - 1
+    return starts[max(at, 0)][1] if starts else None
 
 
 def page_starts(marks, body_start: int) -> list[PageStart]:

@@ -33,6 +33,8 @@ from markupsafe import Markup
 from press.problems import BuildError, Problem
 from press.enrich.glossary import with_pages
 from press.enrich import index as book_index
+from press.pdf.bind import LINK_PREFIX
+from press.pdf.pagelist import page_of_place
 from press.pdf.workers import Failed, Job, Laid, Typesetters, WorkerDied, Written
 from press.util.write import atomic_write
 
@@ -79,6 +81,14 @@ class Printed:
     warnings: list[str]
     glossary: tuple = ()  # the glossary items, with their print page references
     index: tuple = ()  # the index's groups, with their print pages
+    places: dict = field(default_factory=dict)  # term use id -> page index, for uses
+    # the print HTML has no element for (press.enrich.glossary.place_uses)
+
+    def page_of(self, anchor: str) -> int | None:
+        """The 0-based page index in the book on which an id lands (None: no such id),
+        whether the print HTML has an element with that id or only its place."""
+        found = self.anchors.get(anchor)
+        return self.places.get(anchor) if found is None else found
 
 
 class Paginator:
@@ -101,8 +111,9 @@ class Paginator:
         """
         self.laid_out = 0
         self._recall()
-        # Chapters are typeset side by side when there are enough of them to share out.
-        self.typesetters.start(1 + sum(c.part.kind != "front" for c in p.chapters) // 8)
+        # A second worker pays for itself from two chapters on: the next chapter is laid
+        # out while the one before it is written (a third of WeasyPrint's time).
+        self.typesetters.start(sum(c.part.kind != "front" for c in p.chapters))
         run = _Run(self, p, render, base, roots, tuple(css), epoch)
         try:
             printed = run.run()
@@ -123,7 +134,7 @@ class Paginator:
                 laid = part.laid
                 atomic_write(self.shelf / f"{key}.json", json.dumps({
                     "pages": laid.pages, "anchors": laid.anchors, "marks": laid.marks,
-                    "warnings": laid.warnings}).encode("utf-8"))
+                    "warnings": laid.warnings, "starts": laid.starts}).encode("utf-8"))
                 atomic_write(self.shelf / f"{key}.pdf", part.data)
         for old in self.shelf.iterdir():
             if old.suffix in (".pdf", ".json") and old.stem not in self.parts \
@@ -139,8 +150,9 @@ class Paginator:
             saved = json.loads((self.shelf / f"{key}.json").read_text(encoding="utf-8"))
             data = (self.shelf / f"{key}.pdf").read_bytes()
             marks = [tuple(m) if m else None for m in saved["marks"]]
-            return Part(Laid(key, saved["pages"], saved["anchors"], marks, saved["warnings"]),
-                        data)
+            starts = {k: [tuple(s) for s in v] for k, v in saved["starts"].items()}
+            return Part(Laid(key, saved["pages"], saved["anchors"], marks, saved["warnings"],
+                             starts), data)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -154,11 +166,13 @@ class Paginator:
         except (OSError, ValueError, KeyError, TypeError):
             pass
 
-    def bind(self, keys: tuple, parts: list[bytes], body_start: int) -> bytes:
+    def bind(self, keys: tuple, parts: list[bytes], body_start: int,
+             places: dict[str, int]) -> bytes:
         from press.pdf.bind import bind
 
-        if self._bound is None or self._bound[0] != keys:
-            self._bound = (keys, bind(parts, body_start))
+        known = (keys, tuple(sorted(places.items())))
+        if self._bound is None or self._bound[0] != known:
+            self._bound = (known, bind(parts, body_start, places))
         return self._bound[1]
 
 
@@ -177,6 +191,8 @@ class _Run:
         self.slugs: dict[str, str] = {}  # key -> the slug of the part it typesets
         self.jobs_html: dict[str, str] = {}  # key -> a chapter's HTML, for length guesses
         self.glossary_job: Job | None = None  # the glossary's job in the latest plan
+        self.chapter_jobs: dict[tuple, Job] = {}  # (chapter index, first folio) -> its job
+        self.other_jobs: dict[tuple, Job] = {}  # the front matter's and glossary's, likewise
         self.head = hashlib.sha256("\0".join(
             [_code_version(), _weasyprint_version(), self.base, *self.roots, str(epoch),
              *(t for pair in css for t in pair)]).encode("utf-8", "surrogatepass"))
@@ -226,9 +242,12 @@ class _Run:
         anchors = self.anchors(order)
         marks = [mark for part in parts for mark in part.laid.marks]
         body_start = parts[0].laid.pages  # the front matter's pages are numbered in roman
-        data = self.pg.bind(tuple(order), [part.data for part in parts], body_start)
+        # Every use keeps its named destination, as when it had an element of its own.
+        places = self.places(order)
+        data = self.pg.bind(tuple(order), [part.data for part in parts], body_start, places)
         return Printed(data, len(marks), anchors, marks, body_start,
-                       [w for part in parts for w in part.laid.warnings], items, index)
+                       [w for part in parts for w in part.laid.warnings], items, index,
+                       places)
 
     def plan(self):
         """Send out what can be typeset now; once every part is laid out, return the parts
@@ -245,9 +264,12 @@ class _Run:
                                      self.index_folio(folio_next, has_glossary))
         front = None
         if body_laid or self.toc:
-            front = self.job(Segment(True, self.front_parts, False, None,
-                                     bool(self.body or has_glossary or self.p.index),
-                                     self.toc))
+            toc = tuple(sorted(self.toc.items()))
+            front = self.other_jobs.get(("front", toc))
+            if front is None:
+                front = self.other_jobs["front", toc] = self.job(Segment(
+                    True, self.front_parts, False, None, bool(self.body or has_glossary or self.p.index),
+                    self.toc))
             self.slugs[front.key] = "front"
             if self.known(front.key) is None:
                 wanted.append(front)
@@ -259,9 +281,13 @@ class _Run:
         if has_glossary:
             # Its page references need every use placed, the front matter's included.
             body_start = self.have[front.key].laid.pages
-            items = with_pages(self.p.glossary, self.anchors(order), body_start)
-            glossary = self.job(Segment(False, (), True, folio_next if self.body else None,
-                                        bool(self.p.index)), items)
+            items = self.glossary_pages(order, body_start)
+            folio = folio_next if self.body else None
+            known = ("glossary", folio, tuple(item.pages for item in items))
+            glossary = self.other_jobs.get(known)
+            if glossary is None:
+                glossary = self.other_jobs[known] = self.job(
+                    Segment(False, (), True, folio, bool(self.p.index)), items)
             self.slugs[glossary.key] = "glossary"
             self.glossary_job = glossary
             order.append(glossary.key)
@@ -312,8 +338,13 @@ class _Run:
         folio_next = 1
         for n, chapter in enumerate(self.body):
             more = n + 1 < len(self.body) or has_glossary
-            job = self.job(Segment(False, (chapter,), False, None if n == 0 else folio_next,
-                                   more))
+            first = None if n == 0 else folio_next
+            # Planned again after every message from a worker: a chapter's HTML is
+            # rendered once for each folio it may open on, not once per message.
+            job = self.chapter_jobs.get((n, first))
+            if job is None:
+                job = self.chapter_jobs[n, first] = self.job(
+                    Segment(False, (chapter,), False, first, more))
             self.jobs_html[job.key], self.slugs[job.key] = job.html, chapter.part.slug
             body.append(job.key)
             part = self.known(job.key)
@@ -345,6 +376,33 @@ class _Run:
                 found.setdefault(anchor, offset + index)
             offset += laid.pages
         return found
+
+    def places(self, order: list[str]) -> dict[str, int]:
+        """The book page of each term use the print HTML has no element for (Use.at),
+        from the blocks' page starts (press.pdf.pagelist.page_facts)."""
+        blocks, offset = {}, 0
+        for key in order:
+            laid = self.have[key].laid
+            for block, starts in laid.starts.items():
+                blocks.setdefault(block, (offset, starts))
+            offset += laid.pages
+        found = {}
+        for item in self.p.glossary:
+            for use in item.uses:
+                if use.at is not None and use.at[0] in blocks:
+                    part_offset, starts = blocks[use.at[0]]
+                    page = page_of_place(starts, use.at[1])
+                    if page is not None:
+                        found[use.id] = part_offset + page
+        return found
+
+    def glossary_pages(self, order: list[str], body_start: int):
+        """The glossary items with their page references. A reference to a use without an
+        element links to its page: the binding makes a destination of that name there."""
+        places = self.places(order)
+        pages = {**self.anchors(order), **places}
+        return with_pages(self.p.glossary, pages, body_start,
+                          lambda name: (LINK_PREFIX if name in places else "#") + name)
 
     def toc_targets(self) -> list[str]:
         """The anchors the contents gives page numbers for, outside the front matter."""
