@@ -251,7 +251,10 @@ def image_problems(path: Path, src: str, part: Part, line, manuscript: Path,
         found = [Problem(part.path, line, "M026", f"image '{src}' is not a PNG, JPEG, GIF, "
                          "WebP or SVG file", "convert it to PNG or JPEG")]
     elif suffix == ".svg":
-        found = screen_svg(path, path.relative_to(manuscript.parent))
+        # What is wrong with the file is told where it is used; what it holds, in the file.
+        found = [Problem(part.path, line, p.code, f"image '{src}': {p.message}", p.hint)
+                 if p.code == "M026" else p
+                 for p in screen_svg(path, path.relative_to(manuscript.parent))]
     else:
         said = raster_problem(path, FORMATS[suffix])
         found = [Problem(part.path, line, "M001" if said.startswith("cannot be read") else

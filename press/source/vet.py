@@ -465,7 +465,10 @@ def screen_svg(source: Path, shown) -> list[Problem]:
 
 
 def svg_refusals(root) -> Iterator[tuple[int, str, str, str]]:
-    for node in root.iter():
+    """(line, code, message, hint) for each refused node, those around the root included
+    (a processing instruction before <svg> is where a style sheet would be named)."""
+    around = [*reversed(list(root.itersiblings(preceding=True))), *root.itersiblings()]
+    for node in [*around, *root.iter()]:
         line = node.sourceline or 1
         if node.tag is etree.PI:
             yield (line, "S014", "SVG image holds a processing instruction "
