@@ -89,6 +89,16 @@ def inject(page: bytes, name: str, generation: int, nonce: str = "") -> bytes:
     return page[:end] + tag + page[end:] if end >= 0 else page + tag
 
 
+def inside(site: Path, name: str) -> Path | None:
+    """The file of the site a request names, or None (outside, missing, or a name the
+    file system cannot even look up: too long, a loop of links)."""
+    try:
+        target = (site / name).resolve()
+        return target if target.is_relative_to(site) and target.is_file() else None
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
 class Handler(BaseHTTPRequestHandler):
     """Files from the site folder, the live script, and the stream of build events."""
 
@@ -118,8 +128,8 @@ class Handler(BaseHTTPRequestHandler):
     def site_file(self, name: str) -> None:
         """A file of the screen edition; pages get the live script, others a validator."""
         generation = self.server.state.generation  # before the file: newer only reloads again
-        target = (self.server.site / name).resolve()
-        if not target.is_relative_to(self.server.site) or not target.is_file():
+        target = inside(self.server.site, name)
+        if target is None:
             if name.endswith(".html") or "." not in Path(name).name:
                 page = inject(MISSING.read_bytes(), name, generation, self.nonce)  # once built
                 return self.send(HTTPStatus.NOT_FOUND, page, "text/html; charset=utf-8")
@@ -144,11 +154,15 @@ class Handler(BaseHTTPRequestHandler):
             self._nonce = secrets.token_urlsafe(16)
         return self._nonce
 
+    def end_headers(self) -> None:
+        """Every answer, error pages and the event stream included, carries the policy."""
+        self.send_header("Content-Security-Policy", POLICY.format(nonce=self.nonce))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        super().end_headers()
+
     def send(self, status, data: bytes, kind: str, tag: str | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
-        self.send_header("Content-Security-Policy", POLICY.format(nonce=self.nonce))
-        self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Content-Length", str(len(data)))
         if tag:
             self.send_header("ETag", tag)
@@ -225,7 +239,7 @@ class PreviewServer(ThreadingHTTPServer):
         error = sys.exc_info()[1]
         if isinstance(error, (ConnectionError, TimeoutError)):
             return
-        print(f"preview: {type(error).__name__} answering a request: {error}"[:200],
+        print(bare(f"preview: {type(error).__name__} answering a request: {error}")[:200],
               file=sys.stderr)
 
     @property
