@@ -40,6 +40,8 @@ RAW_HTML = [
     ("css-position", "<span style=\"position: fixed; inset: 0\">x</span>", "S013"),
     ("area-file", "<map name=\"m\"><area href=\"file:///etc/passwd\" alt=\"x\" shape=\"rect\" "
      "coords=\"0,0,1,1\"></map>", "M015"),
+    ("cite-file", "<blockquote cite=\"file:///etc/passwd\">x</blockquote>", "M015"),
+    ("svg-link-file", "<svg><a href=\"file:///etc/passwd\"><text>t</text></a></svg>", "M015"),
     ("ping", "<a href=\"https://example.org\" ping=\"http://e.org/track\">x</a>", "S004"),
     ("embed-svg", "<embed src=\"images/x.svg\">", "S001"),
     ("object-svg", "<object data=\"images/x.svg\"></object>", "S001"),
@@ -176,3 +178,18 @@ def test_a_whole_image_of_each_type_is_accepted(make_book, tmp_path):
     result = run_build(book.root, tmp_path / "out")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Failed to load image" not in result.stdout + result.stderr
+
+
+def test_a_url_weasyprint_could_not_resolve_is_refused_not_a_crash(tmp_path):
+    """WeasyPrint hands the fetcher url=None for a link under a prefix it cannot resolve;
+    that is a refusal (W001), not a TypeError out of the worker."""
+    from weasyprint.urls import FatalURLFetchingError
+
+    from press.pdf.weasy import ConfinedFetcher, raise_if_refused
+    from press.problems import BuildError
+    fetcher = ConfinedFetcher([tmp_path])
+    with pytest.raises(FatalURLFetchingError):
+        fetcher.fetch(None)
+    with pytest.raises(BuildError) as refused:
+        raise_if_refused(fetcher)
+    assert [p.code for p in refused.value.problems] == ["W001"]

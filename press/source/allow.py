@@ -86,7 +86,8 @@ border-radius white-space letter-spacing word-spacing line-height list-style-typ
 list-style-position float clear display hyphens direction unicode-bidi writing-mode
 font-feature-settings font-kerning text-emphasis opacity fill stroke stroke-width
 fill-opacity stroke-opacity break-before break-after break-inside page-break-before
-page-break-after page-break-inside orphans widows caption-side table-layout
+page-break-after page-break-inside orphans widows caption-side table-layout counter-reset
+counter-increment list-style quotes text-wrap overflow-wrap word-break font-synthesis
 """.split())
 CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla", "calc", "min", "max", "clamp"})
 # CSS functions that load a file (refused as a fetch, S004, not just as unknown).
