@@ -193,3 +193,19 @@ def test_a_url_weasyprint_could_not_resolve_is_refused_not_a_crash(tmp_path):
     with pytest.raises(BuildError) as refused:
         raise_if_refused(fetcher)
     assert [p.code for p in refused.value.problems] == ["W001"]
+
+
+@pytest.mark.parametrize(("markup", "code"), [pytest.param(m, c, id=i) for i, m, c in RAW_HTML
+                                              if c not in ("S011", "M015")])
+def test_what_the_screen_refuses_is_also_never_written(markup, code):
+    """The second fence: a tree the enrich stage parses has the refused markup taken out
+    before any edition is serialised from it, whatever path the fragment took."""
+    from press.enrich.tree import parse_fragment, serialise
+    from press.source.vet import parse_raw, refusals
+
+    assert any(found[2] == code for found in refusals(parse_raw(markup)))
+    for xml in (False, True):
+        written = serialise(parse_fragment(markup), xml=xml)
+        assert not list(refusals(parse_raw(written))), written
+        assert not re.search(r"<(script|iframe|object|embed|animate|set|font|x-widget)\b|"
+                             r"\bon[\w-]+=|javascript:|ping=|q:href", written, re.I), written
