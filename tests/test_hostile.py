@@ -209,3 +209,12 @@ def test_what_the_screen_refuses_is_also_never_written(markup, code):
         assert not list(refusals(parse_raw(written))), written
         assert not re.search(r"<(script|iframe|object|embed|animate|set|font|x-widget)\b|"
                              r"\bon[\w-]+=|javascript:|ping=|q:href", written, re.I), written
+
+
+@pytest.mark.parametrize("markup", ["<!---> <b>x</b>", "<!--> <b>x</b>", "<!-- a --!> <b>x</b>"])
+def test_comments_that_html5_ends_early_are_not_called_unclosed(markup):
+    """The closing check reads comments as HTML5 does too: these are whole, passive
+    comments followed by markup, not comments left open."""
+    from press.source.convert import markdown_to_html
+    from press.source.vet import screen
+    assert screen(markdown_to_html(f"Intro.\n\n{markup}\n"), "c.md")[0] == []

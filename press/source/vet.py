@@ -50,7 +50,7 @@ FOREIGN_NS = frozenset({"http://www.w3.org/1999/xhtml", "http://www.w3.org/1998/
 PIECE = re.compile(r"<!--pos (\S+)-->((?:(?!<!--pos ).)*?)<!--/pos-->", re.S)
 MARKUP = re.compile(r"""
     <(script|style|textarea|title)\b[^>]*>.*?</\1\s*>     # raw-text elements, whole
-  | <!--.*?-->                                            # a comment
+  | <!--(?:-?>|.*?--!?>)                                   # a comment, as HTML5 ends it
   | </?[A-Za-z][A-Za-z0-9:-]*                             # a tag and its attributes
       (?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>
   | <![A-Za-z][^>]*> | <\?.*?\?> | <!\[CDATA\[.*?\]\]>   # declarations, PIs, CDATA
