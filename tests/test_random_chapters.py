@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import PROJECT, TINY
@@ -86,6 +86,7 @@ def test_a_random_chapter_builds_cleanly_or_fails_with_coded_problems(body):
                                 cwd=PROJECT, capture_output=True, text=True, timeout=180)
         said = result.stdout + result.stderr
         assert "Traceback" not in said, said
+        event("built" if result.returncode == 0 else "refused")
         if result.returncode == 0:
             report = run_epubcheck(Path(tmp) / "out" / "tiny-book.epub")
             assert report.errors == (), (body, report.errors)
