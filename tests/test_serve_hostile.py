@@ -1,6 +1,7 @@
 """The preview server against a hostile web page and rough clients: DNS rebinding, planted
 script, floods of requests and idle connections, odd paths. The real server, on
-localhost only, and the real Chromium where the claim is about the browser.
+localhost only. (What Chromium makes of a hostile page is in test_serve.py, which owns
+the browser.)
 """
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import http.client
 import socket
 import struct
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +16,6 @@ from press.live.loop import Outcome
 from press.live.serve import STREAMS, THREADS, State, start, stop
 from press.problems import Problem
 from running import Running
-from test_serve import WAIT, browser, page, served  # noqa: F401 (fixtures)
 
 PLANTED = """<!DOCTYPE html><html><head><title>planted</title></head><body>
 <p id="text">A page some older tool left in the site folder.</p>
@@ -167,36 +166,3 @@ def test_odd_paths_and_gone_clients_print_no_traceback(make_book, tmp_path):
     finally:
         task.stop()
     assert "Traceback" not in task.output() and "Exception" not in task.output()
-
-
-def test_planted_script_frames_and_handlers_do_not_run_in_the_preview(preview, page):
-    port = preview.server_address[1]
-    refused = []
-    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text
-            else None)
-    page.goto(f"http://127.0.0.1:{port}/planted.html")
-    page.wait_for_function("document.readyState === 'complete'", timeout=WAIT)
-    assert page.inner_text("#text").startswith("A page some older tool")
-    assert page.title() == "planted"  # neither the inline script nor onerror ran
-    assert page.evaluate("document.getElementById('frame').contentDocument") is None or \
-        "Front" not in page.evaluate(
-            "document.getElementById('frame').contentDocument?.body?.innerText || ''")
-    assert refused  # Chromium says what the policy blocked
-    # The live-reload script itself still runs: a published problem shows in the panel.
-    preview.state.publish(Outcome(problems=[Problem("manuscript/x.md", 2, "M022", "open tag")]))
-    page.wait_for_selector("#press-problems", timeout=WAIT)
-    assert "M022" in page.inner_text("#press-problems")
-
-
-def test_a_payload_in_a_chapter_never_runs_in_the_preview(served, page):
-    server = served({"chapters/01-alpha.md": "---\ntitle: Alpha\n---\n\nText.\n\n"
-                     "<!---> <script>document.title='ran'</script> -->\n\n"
-                     "<!--> <b onclick=\"document.title='ran'\">b</b> -->\n"})
-    server.task.wait_for(r"S001")
-    page.goto(server.url + "alpha.html")
-    page.wait_for_function("document.readyState === 'complete'", timeout=WAIT)
-    page.wait_for_selector("#press-problems", timeout=WAIT)
-    assert page.title() != "ran"
-    assert "S001" in page.inner_text("#press-problems")
-    assert not Path(server.out / "html" / "alpha.html").exists() or \
-        b"script" not in (server.out / "html" / "alpha.html").read_bytes()
