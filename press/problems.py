@@ -77,6 +77,12 @@ CODES = MappingProxyType({
     "S006": ("error", "a form or one of its controls"),
     "S007": ("error", "a path that leads outside the manuscript folder"),
     "S008": ("error", "an output folder inside the manuscript folder"),
+    "S009": ("error", "an element not on the allow-list of raw HTML, SVG or MathML"),
+    "S010": ("error", "an attribute not on the allow-list for its element"),
+    "S011": ("error", "elements nested deeper than the limit (64)"),
+    "S012": ("error", "an SVG animation (<animate>, <set> and the like)"),
+    "S013": ("error", "a CSS property or function not allowed, or CSS that cannot be read"),
+    "S014": ("error", "a processing instruction in an SVG image"),
     # fonts (styles/fonts.yaml)
     "F001": ("error", "a font package is not installed"),
     "F002": ("error", "a font file is missing"),

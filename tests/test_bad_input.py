@@ -20,7 +20,7 @@ import pytest
 from conftest import PROJECT, TINY
 
 CASES = []
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+PNG = (Path(__file__).parent / "fixtures" / "pixel.png").read_bytes()  # a whole image
 
 
 def breaks(code: str, file: str):

@@ -8,6 +8,9 @@ from lxml import etree
 
 from conftest import codes, only, prepare, prepare_problems, shown_name
 from press.enrich.tree import IdRegistry, line_of, parse_fragment, serialise
+from pathlib import Path
+
+PIXEL = (Path(__file__).parent / "fixtures" / "pixel.png").read_bytes()  # a whole PNG
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -187,7 +190,7 @@ def test_heading_problems_in_several_files_reported_together(make_book):
 
 
 def test_image_without_alt_text(make_book):
-    copy = make_book({"images/map.png": b"\x89PNG\r\n\x1a\n"})
+    copy = make_book({"images/map.png": PIXEL})
     copy.append("chapters/01-alpha.md", "\n![](images/map.png)\n")
     problems = prepare_problems(copy.root)
     problem = only(problems, "M017")
@@ -220,7 +223,7 @@ def test_missing_image(make_book):
 
 
 def test_good_image_collected(make_book):
-    copy = make_book({"images/map.png": b"\x89PNG\r\n\x1a\n"})
+    copy = make_book({"images/map.png": PIXEL})
     copy.append("chapters/02-beta.md", "\n![A map of the ridge](images/map.png)\n")
     prepared = prepare(copy.root)
     assert [(i.name, i.source) for i in prepared.images] == [

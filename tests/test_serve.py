@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from press.live.loop import Outcome
+from press.problems import Problem
 from running import Running, tree
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -249,3 +251,48 @@ def test_missing_page_waits_for_the_build(preview):
 def test_name_in_the_injected_tag_is_escaped(preview):
     _, _, body = get(preview, '/x%22%3E%3Cimg%20src=y%3E.html')
     assert b'"><img' not in body and b"&quot;&gt;&lt;img" in body
+
+
+# --- a hostile page in the browser ---------------------------------------------------------
+
+PLANTED = """<!DOCTYPE html><html><head><title>planted</title></head><body>
+<p id="text">A page some older tool left in the site folder.</p>
+<script>document.title = "ran";</script>
+<img src="x.png" onerror="document.title = 'ran'">
+<iframe id="frame" src="/index.html"></iframe>
+<object data="/index.html"></object>
+</body></html>"""
+
+
+def test_planted_script_frames_and_handlers_do_not_run_in_the_preview(preview, page):
+    (preview.site / "planted.html").write_text(PLANTED)
+    port = preview.server_address[1]
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text
+            else None)
+    page.goto(f"http://127.0.0.1:{port}/planted.html")
+    page.wait_for_function("document.readyState === 'complete'", timeout=WAIT)
+    assert page.inner_text("#text").startswith("A page some older tool")
+    assert page.title() == "planted"  # neither the inline script nor onerror ran
+    assert page.evaluate("document.getElementById('frame').contentDocument") is None or \
+        "Front" not in page.evaluate(
+            "document.getElementById('frame').contentDocument?.body?.innerText || ''")
+    assert refused  # Chromium says what the policy blocked
+    # The live-reload script itself still runs: a published problem shows in the panel.
+    preview.state.publish(Outcome(problems=[Problem("manuscript/x.md", 2, "M022", "open tag")]))
+    page.wait_for_selector("#press-problems", timeout=WAIT)
+    assert "M022" in page.inner_text("#press-problems")
+
+
+def test_a_payload_in_a_chapter_never_runs_in_the_preview(served, page):
+    server = served({"chapters/01-alpha.md": "---\ntitle: Alpha\n---\n\nText.\n\n"
+                     "<!---> <script>document.title='ran'</script> -->\n\n"
+                     "<!--> <b onclick=\"document.title='ran'\">b</b> -->\n"})
+    server.task.wait_for(r"S001")
+    page.goto(server.url + "alpha.html")
+    page.wait_for_function("document.readyState === 'complete'", timeout=WAIT)
+    page.wait_for_selector("#press-problems", timeout=WAIT)
+    assert page.title() != "ran"
+    assert "S001" in page.inner_text("#press-problems")
+    assert not Path(server.out / "html" / "alpha.html").exists() or \
+        b"script" not in (server.out / "html" / "alpha.html").read_bytes()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree, html
+from PIL import Image as Pillow
 
 from press.enrich import listings
 from press.enrich import marks as index_marks
@@ -14,7 +15,7 @@ from press.enrich import notes
 from press.source.convert import END_MARKER, MARKER, pos_line
 from press.problems import Problem, raise_if_any
 from press.model import Book, Heading, Part
-from press.source.vet import screen_svg, script_url
+from press.source.vet import parse_raw, prune, screen_svg, script_url
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
@@ -29,7 +30,8 @@ class Image:
 
 def parse_fragment(fragment: str) -> html.HtmlElement:
     """Parse an HTML fragment into a <div> we own, and keep source lines as data-line."""
-    root = html.fragment_fromstring(fragment or "", create_parent="div")
+    root = parse_raw(fragment)
+    prune(root)  # the screen refused it already; no output is ever written from it
     for el in root.iter():
         pos = el.attrib.pop("data-pos", None) if isinstance(el.tag, str) else None
         if pos_line(pos):
@@ -144,7 +146,7 @@ def scan(root) -> Scan:
         if el.tag in HEADINGS:
             at = len(ids) - 1 if el.get("id") else None
             headings.append((int(el.tag[1]), at, el.text_content().strip(), line_of(el)))
-        elif el.tag == "a":
+        elif el.tag in ("a", "area"):
             links.append((el.get("href", ""), line_of(el)))
         elif el.tag == "img":
             images.append((el.get("src", ""), line_of(el), bool(el.get("alt", "").strip())))
@@ -254,10 +256,10 @@ def check_images(found: Scan, part: Part, manuscript: Path,
     return tuple(names), images
 
 
-# What each image type's file starts with; an SVG is text, read by press.source.vet.
-SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",),
-              ".jpeg": (b"\xff\xd8\xff",), ".gif": (b"GIF87a", b"GIF89a"),
-              ".webp": (b"RIFF",), ".svg": ()}
+# The Pillow format each raster type's file must hold; an SVG is text, read by press.source.vet.
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp": "WEBP",
+           ".svg": None}
+MAX_PIXELS = 40_000_000  # 40 megapixels: a full-page photograph at 600 dpi and more
 
 
 def image_problems(path: Path, src: str, part: Part, line, manuscript: Path,
@@ -267,25 +269,46 @@ def image_problems(path: Path, src: str, part: Part, line, manuscript: Path,
     Found here, before layout: WeasyPrint would only warn, and the EPUB would carry a
     file no reading system can show.
     """
-    found: list[Problem] = []
     suffix = path.suffix.lower()
-    try:
-        head = path.read_bytes()[:12]
-    except OSError as exc:
-        found.append(Problem(part.path, line, "M001", f"image '{src}' cannot be read: "
-                             f"{exc.strerror}", "check the file's permissions"))
+    if suffix not in FORMATS:
+        found = [Problem(part.path, line, "M026", f"image '{src}' is not a PNG, JPEG, GIF, "
+                         "WebP or SVG file", "convert it to PNG or JPEG")]
+    elif suffix == ".svg":
+        # What is wrong with the file is told where it is used; what it holds, in the file.
+        found = [Problem(part.path, line, p.code, f"image '{src}': {p.message}", p.hint)
+                 if p.code == "M026" else p
+                 for p in screen_svg(path, path.relative_to(manuscript.parent))]
     else:
-        if suffix not in SIGNATURES:
-            found.append(Problem(part.path, line, "M026", f"image '{src}' is not a PNG, JPEG, "
-                                 "GIF, WebP or SVG file", "convert it to PNG or JPEG"))
-        elif SIGNATURES[suffix] and not head.startswith(SIGNATURES[suffix]):
-            found.append(Problem(part.path, line, "M026", f"image '{src}' does not hold "
-                                 f"{suffix[1:].upper()} data", "re-export the image, or "
-                                 "give the file the extension of its real type"))
-        elif suffix == ".svg":
-            found += screen_svg(path, path.relative_to(manuscript.parent))
+        said = raster_problem(path, FORMATS[suffix])
+        found = [Problem(part.path, line, "M001" if said.startswith("cannot be read") else
+                         "M026", f"image '{src}' {said}", "re-export the image, or give the "
+                         "file the extension of its real type")] if said else []
     problems += found
     return bool(found)
+
+
+def raster_problem(path: Path, kind: str) -> str | None:
+    """What is wrong with a raster image file, decoded in full: None if nothing.
+
+    The size is read from the header before any pixel is decoded, so a decompression
+    bomb (a small file that claims 20000 x 20000 pixels) is refused without decoding it.
+    """
+    try:
+        with Pillow.open(path, formats=[kind]) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                return (f"is {width} x {height} pixels, more than {MAX_PIXELS // 1_000_000} "
+                        "megapixels")
+            image.load()
+    except OSError as exc:
+        if isinstance(exc, Pillow.UnidentifiedImageError):
+            return f"does not hold {kind} data"  # (its message names the absolute path)
+        if exc.strerror:
+            return f"cannot be read: {exc.strerror}"
+        return f"does not hold a whole {kind} image ({str(exc)[:80]})"
+    except (ValueError, SyntaxError, Pillow.DecompressionBombError) as exc:
+        return f"does not hold a whole {kind} image ({str(exc)[:80]})"
+    return None
 
 
 # Blocks that can hold text where a printed page may begin (see press/pagelist.py).
@@ -306,7 +329,7 @@ def apply(root, ids: tuple[str, ...], hrefs: tuple, names: tuple) -> None:
     elements = (el for el in root.iter() if isinstance(el.tag, str) and el.get("id"))
     for el, new in zip(elements, ids, strict=True):
         el.set("id", new)
-    for a, href in zip(list(root.iter("a")), hrefs, strict=True):
+    for a, href in zip(list(root.iter("a", "area")), hrefs, strict=True):
         if href is not None:
             a.set("href", href)
     for img, name in zip(list(root.iter("img")), names, strict=True):

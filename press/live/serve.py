@@ -4,6 +4,9 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
+import re
+import secrets
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +22,18 @@ MISSING = HERE / "live-missing.html"
 EVENTS = "/__press/events"
 SCRIPT = "/__press/live.js"
 KEEPALIVE = 15.0  # seconds between comments that keep an idle event stream open
+# Bounds, so no page or client can exhaust the preview: queued connections, seconds a
+# connection may idle, requests answered at once, and open event streams among them.
+BACKLOG, IDLE, THREADS, STREAMS = 256, 10.0, 64, 32
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# A second fence behind the screen: a page may run only the live-reload script (by its
+# nonce), load only from this origin, and hold no frames, plugins or forms.
+POLICY = ("default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+          "img-src 'self'; font-src 'self'; connect-src 'self'; media-src 'none'; "
+          "object-src 'none'; frame-src 'none'; child-src 'none'; worker-src 'none'; "
+          "frame-ancestors 'none'; form-action 'none'; base-uri 'none'")
+# A directory part of an absolute path (what the event stream must not tell a page).
+ABSOLUTE = re.compile(r"(?<![\w.:/~-])/(?:[^\s/'\"<>:]+/)+")
 
 
 class State:
@@ -54,26 +69,48 @@ class State:
 
 
 def problem_json(problem) -> dict:
+    """A problem as the page's panel shows it, with no absolute path: a page is told
+    'manuscript/chapters/01.md', never where on this machine the project lives."""
     where = f"{problem.path}:{problem.line}" if problem.line else str(problem.path)
-    return {"where": where, "code": problem.code, "message": problem.message,
-            "hint": problem.hint, "severity": problem.severity}
+    return {"where": bare(where), "code": problem.code, "message": bare(problem.message),
+            "hint": bare(problem.hint), "severity": problem.severity}
 
 
-def inject(page: bytes, name: str, generation: int) -> bytes:
+def bare(text: str) -> str:
+    """Text with the folders of every absolute path taken out (the file name stays)."""
+    return ABSOLUTE.sub("", text)
+
+
+def inject(page: bytes, name: str, generation: int, nonce: str = "") -> bytes:
     """Add the live-reload script to a served page (never to the files on disk)."""
     tag = (f'<script src="{SCRIPT}" data-page="{html.escape(name)}" '
-           f'data-generation="{generation}"></script>\n').encode()
+           f'data-generation="{generation}" nonce="{nonce}"></script>\n').encode()
     end = page.lower().rfind(b"</body>")
     return page[:end] + tag + page[end:] if end >= 0 else page + tag
+
+
+def inside(site: Path, name: str) -> Path | None:
+    """The file of the site a request names, or None (outside, missing, or a name the
+    file system cannot even look up: too long, a loop of links)."""
+    try:
+        target = (site / name).resolve()
+        return target if target.is_relative_to(site) and target.is_file() else None
+    except (OSError, ValueError, RuntimeError):
+        return None
 
 
 class Handler(BaseHTTPRequestHandler):
     """Files from the site folder, the live script, and the stream of build events."""
 
     server: PreviewServer
+    timeout = IDLE  # a connection that sends nothing is closed, and its thread ends
 
     def do_GET(self):  # noqa: N802 (the name http.server dispatches to)
+        if not self.local_host():
+            return self.send(HTTPStatus.FORBIDDEN, b"forbidden host", "text/plain")
         path = unquote(urlsplit(self.path).path)
+        if re.search(r"[\x00-\x1f\x7f]", path):
+            return self.send(HTTPStatus.BAD_REQUEST, b"bad path", "text/plain")
         if path == EVENTS:
             return self.events()
         if path == SCRIPT:
@@ -81,18 +118,25 @@ class Handler(BaseHTTPRequestHandler):
         name = path.lstrip("/")
         self.site_file(name + "index.html" if name == "" or name.endswith("/") else name)
 
+    def local_host(self) -> bool:
+        """Only a page of this server names it by 127.0.0.1, localhost or [::1] and its
+        port: a DNS-rebinding page reaches the port under its own host name, and is refused."""
+        port = self.server.server_address[1]
+        host = (self.headers.get("Host") or "").strip().lower()
+        return host in {f"{name}:{port}" for name in LOCAL_HOSTS}
+
     def site_file(self, name: str) -> None:
         """A file of the screen edition; pages get the live script, others a validator."""
         generation = self.server.state.generation  # before the file: newer only reloads again
-        target = (self.server.site / name).resolve()
-        if not target.is_relative_to(self.server.site) or not target.is_file():
+        target = inside(self.server.site, name)
+        if target is None:
             if name.endswith(".html") or "." not in Path(name).name:
-                page = inject(MISSING.read_bytes(), name, generation)  # appears once built
+                page = inject(MISSING.read_bytes(), name, generation, self.nonce)  # once built
                 return self.send(HTTPStatus.NOT_FOUND, page, "text/html; charset=utf-8")
             return self.send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if kind == "text/html":
-            page = inject(target.read_bytes(), name, generation)
+            page = inject(target.read_bytes(), name, generation, self.nonce)
             return self.send(HTTPStatus.OK, page, "text/html; charset=utf-8")
         # Style sheets, fonts and images are revalidated by time stamp and size: the build
         # rewrites only files whose bytes changed, so a reload refetches just those.
@@ -102,6 +146,19 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(HTTPStatus.NOT_MODIFIED, b"", kind, tag)
         kind += "; charset=utf-8" if kind.startswith("text/") else ""
         self.send(HTTPStatus.OK, target.read_bytes(), kind, tag)
+
+    @property
+    def nonce(self) -> str:
+        """This response's script nonce (one per request: a page cannot guess it)."""
+        if not getattr(self, "_nonce", None):
+            self._nonce = secrets.token_urlsafe(16)
+        return self._nonce
+
+    def end_headers(self) -> None:
+        """Every answer, error pages and the event stream included, carries the policy."""
+        self.send_header("Content-Security-Policy", POLICY.format(nonce=self.nonce))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        super().end_headers()
 
     def send(self, status, data: bytes, kind: str, tag: str | None = None) -> None:
         self.send_response(status)
@@ -118,6 +175,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def events(self) -> None:
         """Server-Sent Events: the current state at once, then after every rebuild."""
+        if not self.server.streams.acquire(blocking=False):
+            return self.send(HTTPStatus.SERVICE_UNAVAILABLE, b"too many open pages",
+                             "text/plain")
+        try:
+            self.stream()
+        finally:
+            self.server.streams.release()
+
+    def stream(self) -> None:
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
@@ -142,11 +208,39 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class PreviewServer(ThreadingHTTPServer):
+    """A thread per connection, at most THREADS at once (further connections wait in the
+    listen backlog), each closed after IDLE seconds of silence."""
+
     daemon_threads = True
+    request_queue_size = BACKLOG
 
     def __init__(self, port: int, site: Path, state: State):
         self.site, self.state = site.resolve(), state
+        self.threads = threading.BoundedSemaphore(THREADS)
+        self.streams = threading.BoundedSemaphore(STREAMS)
         super().__init__(("127.0.0.1", port), Handler)
+
+    def process_request(self, request, client_address):
+        self.threads.acquire()  # the accept loop waits here while every thread is busy
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.threads.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.threads.release()
+
+    def handle_error(self, request, client_address):
+        """A client that went away, or timed out, is no news; anything else is one line."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        print(bare(f"preview: {type(error).__name__} answering a request: {error}")[:200],
+              file=sys.stderr)
 
     @property
     def url(self) -> str:

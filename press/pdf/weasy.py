@@ -83,6 +83,9 @@ class ConfinedFetcher(URLFetcher):
         self.refused: list[str] = []
 
     def fetch(self, url, headers=None):
+        if not isinstance(url, str):  # an SVG link WeasyPrint could not resolve gives None
+            self.refused.append(repr(url))
+            raise FatalURLFetchingError(f"refused to fetch {url!r}: not a file of the project")
         parsed = urlparse(url)
         path = Path(unquote(parsed.path)).resolve()
         if parsed.scheme != "file" or not any(path.is_relative_to(r) for r in self.roots):
