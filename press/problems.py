@@ -42,6 +42,11 @@ CODES = MappingProxyType({
     "M030": ("error", "raw HTML that cannot be written as XHTML"),
     "M031": ("error", "a grid, simple or multiline table (only pipe tables are read)"),
     "M032": ("error", "raw TeX, or a raw block or span for a format other than HTML"),
+    "M045": ("error", "block quotes or lists nested too deep"),
+    "M046": ("error", "a control character or noncharacter in the text"),
+    "M047": ("error", "a glossary term that is empty, or two terms that make the same id"),
+    "M048": ("error", "a file too large to typeset"),
+    "M049": ("error", "YAML whose aliases expand too far, or that nests too deep"),
     # glossary
     "G001": ("error", "an entry is never used in the chapters"),
     "G002": ("error", "key= names no entry"),
@@ -65,11 +70,16 @@ CODES = MappingProxyType({
     "S006": ("error", "a form or one of its controls"),
     "S007": ("error", "a path that leads outside the manuscript folder"),
     "S008": ("error", "an output folder inside the manuscript folder"),
+    "S020": ("error", "an output folder that would put the manuscript or the system at risk"),
+    "S021": ("error", "a listed name that cannot be a path (too long, or holds NUL)"),
     # fonts (styles/fonts.yaml)
     "F001": ("error", "a font package is not installed"),
     "F002": ("error", "a font file is missing"),
     "F003": ("error", "HarfBuzz could not subset a font for the EPUB"),
     "F004": ("error", "fonts.yaml does not describe families and faces as it should"),
+    "F005": ("error", "the output folder is not a folder, or cannot be written"),
+    "F006": ("error", "the disk is full: the outputs could not be written"),
+    "F007": ("error", "a file-system error while writing the outputs"),
     # print (WeasyPrint)
     "W001": ("error", "the print document asked for a file outside the project"),
     "W002": ("error", "a typesetting worker stopped before it wrote its part"),
@@ -136,8 +146,14 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
-        text = f"{where}: {self.code} {self.message}"
-        return f"{text}\n    hint: {self.hint}" if self.hint else text
+        text = printable(f"{where}: {self.code} {self.message}")
+        return f"{text}\n    hint: {printable(self.hint)}" if self.hint else text
+
+
+def printable(text: str) -> str:
+    """Text as it may reach a terminal: control characters (an escape sequence, a line
+    end in a file name) written out as \\x1b or \\n, so a message is one honest line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class BuildError(Exception):
