@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +29,15 @@ from press.epub.a11y import accessibility
 from press.model import Book, Chapter
 from press.pdf import pagelist, printready
 from press.pdf.plan import Segment
-from press.problems import Problem, raise_if_any
+from press.problems import Problem, raise_if_any, writing_failed
 from press.render.templates import Renderer
 from press.site import pages as site
 from press.source.fonts import FontFace, load_faces
-from press.source.load import load_book
+from press.source.load import load_book, real_path
 from press.source.vet import vet_book
 from press.util.dates import epoch
-from press.util.write import atomic_write
+from press.util.memo import sealed, unsealed
+from press.util.write import atomic_write, write_together
 from press.workspace import Workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -153,7 +155,8 @@ def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> list[pagelist
     made.targets.append(target)
     starts = pagelist.page_starts(printed.marks, printed.body_start)
     pages = json.dumps([[s.label, s.key, s.offset] for s in starts]).encode("utf-8")
-    made.files.append((ws.cache("pages") / f"{print_stamp(ws, p)}.json", pages))
+    stamp = print_stamp(ws, p)
+    made.files.append((ws.cache("pages") / f"{stamp}.json", sealed(stamp, pages)))
     log(f"pdf      {printed.pages} pages, {ws.printer.laid_out} part(s) typeset -> {target}")
     return starts
 
@@ -162,11 +165,16 @@ def known_page_starts(ws: Workspace, p: Prepared, log=print) -> list[pagelist.Pa
     """The print page starts for an EPUB-only build, from the last print layout if it
     still holds for this manuscript. If not, the EPUB is made without a page list (and
     says so in its metadata) rather than lay out the whole print edition again."""
+    stamp = print_stamp(ws, p)
     try:
-        saved = (ws.cache("pages") / f"{print_stamp(ws, p)}.json").read_text(encoding="utf-8")
-        return [pagelist.PageStart(*page) for page in json.loads(saved)]
-    except (OSError, ValueError, TypeError):
-        pass
+        saved = json.loads(unsealed(ws.cache("pages") / f"{stamp}.json", stamp) or b"")
+    except ValueError:
+        saved = None
+    if isinstance(saved, list) and saved and all(
+            isinstance(page, list) and len(page) == 3 and type(page[0]) is str
+            and (page[1] is None or type(page[1]) is str) and type(page[2]) is int
+            for page in saved):
+        return [pagelist.PageStart(*page) for page in saved]
     log("epub     no print page list: the print layout changed since the last PDF; "
         "invoke build makes both with the page list")
     return []
@@ -221,13 +229,21 @@ def make_html(ws: Workspace, p: Prepared, made: Made) -> None:
 
 
 def write(ws: Workspace, made: Made, log=print) -> list[str]:
-    """Put every made file in place, each by rename; returns the screen pages that changed.
+    """Put every made file in place, all renamed only once all are written; returns the
+    screen pages that changed. A file-system error is a coded problem (F005-F007).
 
     Only files whose bytes differ are written in html/, so a warm rebuild after editing
     one chapter touches that chapter's page (and the glossary's, if its uses moved).
     """
-    for target, data in made.files:
-        atomic_write(target, data)
+    try:
+        return _write(ws, made, log)
+    except OSError as error:
+        raise writing_failed(error, ws.out) from None
+
+
+def _write(ws: Workspace, made: Made, log) -> list[str]:
+    write_together(made.files)
+    for target, _ in made.files:
         if target.parent == ws.cached("pages"):  # one layout's page starts are enough
             for old in target.parent.glob("*.json"):
                 if old != target:
@@ -235,8 +251,9 @@ def write(ws: Workspace, made: Made, log=print) -> list[str]:
     if not made.site:
         return []
     folder, written = ws.out / "html", ws.memos("site.written", 4096)
+    before = site.manifest(folder)
     changed = [page.href for page in made.site if site.put(folder, page, written)]
-    changed += site.prune(folder, {page.href for page in made.site})
+    changed += site.prune(folder, {page.href for page in made.site}, before)
     log(f"html     {len(changed)} of {len(made.site)} files changed -> {folder}")
     return changed
 
@@ -263,7 +280,10 @@ def build(ws: Workspace, manuscript: Path, formats=("pdf", "epub"), styles: Path
         ws.start_workers()  # their imports overlap Pandoc
     prepared = prepare(ws, manuscript, styles or PROJECT / "styles", log)
     targets, _ = produce(ws, prepared, formats, log)
-    ws.saved()  # only a build that succeeded feeds the next one
+    try:
+        ws.saved()  # only a build that succeeded feeds the next one
+    except OSError as error:
+        raise writing_failed(error, ws.out) from None
     log(f"done     in {time.perf_counter() - started:.2f} s")
     return targets
 
@@ -308,11 +328,46 @@ def check(ws: Workspace, manuscript: Path, styles: Path | None = None, log=print
 
 
 def refuse_output_inside(manuscript: Path, out: Path) -> None:
-    """A build never writes into the manuscript, so the output folder may not be in it."""
-    if out.resolve().is_relative_to(manuscript.resolve()):
+    """A build never writes into the manuscript, nor over the system: the output folder,
+    and every folder a build writes in (html/, .cache/), followed through links, may be
+    neither in the manuscript nor hold it; / and the home folder are refused outright."""
+    book = manuscript.resolve()
+    if out.resolve().is_relative_to(book):
         raise_if_any([Problem(out, None, "S008", "the output folder is inside the manuscript "
                               f"folder {manuscript}", "choose an output folder outside it, "
                               "such as build/")])
+    raise_if_any([problem for problem in (_risky_output(out, book), _not_a_folder(out))
+                  if problem])
+
+
+def _risky_output(out: Path, book: Path) -> Problem | None:
+    """Why writing in out (or its html/ and .cache/) would reach the manuscript or the
+    system, if it would."""
+    real = out.resolve()
+    if real == Path(real.anchor) or real == Path(os.path.expanduser("~")).resolve():
+        return Problem(out, None, "S020", f"the output folder is {real}, where a build "
+                       "would write beside everything", "choose a folder of its own, "
+                       "such as build/")
+    for inner in (out, out / "html", out / ".cache", *(out / ".cache").glob("*")):
+        written = real_path(inner)  # None: a loop of links, which writing reports
+        if written and (written.is_relative_to(book) or book.is_relative_to(written)):
+            return Problem(inner, None, "S020", "the build would write into the manuscript "
+                           f"folder {book} here (a link, or a folder that holds it)",
+                           "choose an output folder apart from the manuscript, such as "
+                           "build/, and remove links that lead into the manuscript")
+    return None
+
+
+def _not_a_folder(out: Path) -> Problem | None:
+    """An --out that is a file, or lies under one."""
+    for folder in (out, *out.parents):
+        if folder.exists() or folder.is_symlink():
+            if folder.is_dir():
+                return None
+            return Problem(out, None, "F005", f"the output folder cannot be made: {folder} "
+                           "is a file", "choose an --out folder that is not a file nor under "
+                           "a file")
+    return None
 
 
 def build_print_ready(ws: Workspace, manuscript: Path, settings=None,
@@ -327,7 +382,10 @@ def build_print_ready(ws: Workspace, manuscript: Path, settings=None,
     printed = layout_print(ws, prepared)
     data = printready.print_ready(printed.data, settings)
     target = ws.out / f"{prepared.book.meta.slug}-print.pdf"
-    atomic_write(target, data)
+    try:
+        atomic_write(target, data)
+    except OSError as error:
+        raise writing_failed(error, ws.out) from None
     padded = (-printed.pages) % settings.multiple
     log(f"print    PDF/{settings.standard.upper()}, {printed.pages + padded} pages "
         f"({padded} blank added), bleed {settings.bleed / 72:g} in"

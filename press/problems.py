@@ -1,6 +1,7 @@
 """Problems found in a manuscript, each with a place, a stable code and a hint."""
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -183,3 +184,22 @@ def unexpected(error: BaseException, where: Path | str = "press") -> Problem:
                    f"unexpected error: {type(error).__name__}" + (f": {said}" if said else ""),
                    "this is a fault in press, not in the manuscript; report it with "
                    "the traceback, which PRESS_TRACEBACK=1 shows")
+
+
+def writing_failed(error: OSError, where: Path) -> BuildError:
+    """A file-system error while writing outputs, as a coded problem (F005-F007)."""
+    name = Path(error.filename) if error.filename else where
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC or error.errno == errno.EDQUOT:
+        found = Problem(name, None, "F006", f"the disk is full: {reason}",
+                        "free some space (or choose --out on another disk) and build again; "
+                        "the previous outputs were kept")
+    elif error.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+                         errno.EEXIST, errno.EISDIR):
+        found = Problem(name, None, "F005", f"the output folder cannot be written: {reason}",
+                        "choose an --out folder you may write in, not a file nor one under "
+                        "a file")
+    else:
+        found = Problem(name, None, "F007", f"writing the outputs failed: {reason}",
+                        "check the disk and the output folder, then build again")
+    return BuildError([found])

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from markupsafe import Markup
 from press.problems import BuildError, Problem
 from press.enrich.glossary import with_pages
 from press.pdf.workers import Failed, Job, Laid, Typesetters, WorkerDied, Written
-from press.util.write import atomic_write
+from press.util.memo import keep_entry, unsealed
 
 # The code that decides what a typeset part holds, besides its HTML: a change to it
 # makes every kept part stale.
@@ -118,38 +119,39 @@ class Paginator:
         for key, part in self.parts.items():
             if not (self.shelf / f"{key}.pdf").is_file() and part.data is not None:
                 laid = part.laid
-                atomic_write(self.shelf / f"{key}.json", json.dumps({
+                keep_entry(self.shelf / f"{key}.pdf", key, part.data)  # sealed (memo.py)
+                keep_entry(self.shelf / f"{key}.json", key, json.dumps({
                     "pages": laid.pages, "anchors": laid.anchors, "marks": laid.marks,
                     "warnings": laid.warnings}).encode("utf-8"))
-                atomic_write(self.shelf / f"{key}.pdf", part.data)
         for old in self.shelf.iterdir():
             if old.suffix in (".pdf", ".json") and old.stem not in self.parts \
                     and old.name != "last.json":
                 old.unlink(missing_ok=True)
-        atomic_write(self.shelf / "last.json", json.dumps(
+        keep_entry(self.shelf / "last.json", "last", json.dumps(
             {"lengths": self.lengths, "toc": self.toc}, sort_keys=True).encode("utf-8"))
 
     def shelved(self, key: str) -> Part | None:
         if self.shelf is None:
             return None
-        try:
-            saved = json.loads((self.shelf / f"{key}.json").read_text(encoding="utf-8"))
-            data = (self.shelf / f"{key}.pdf").read_bytes()
-            marks = [tuple(m) if m else None for m in saved["marks"]]
-            return Part(Laid(key, saved["pages"], saved["anchors"], marks, saved["warnings"]),
-                        data)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        saved = shelved_facts(unsealed(self.shelf / f"{key}.json", key))
+        data = unsealed(self.shelf / f"{key}.pdf", key)
+        if saved is None or data is None or not passive_pdf(data):
+            return None  # unsound, or not what a typesetter writes: typeset it again
+        marks = [tuple(m) if m else None for m in saved["marks"]]
+        return Part(Laid(key, saved["pages"], saved["anchors"], marks, saved["warnings"]),
+                    data)
 
     def _recall(self) -> None:
         """In a new process, the last build's lengths and contents numbers, from the shelf."""
         if self.lengths or self.shelf is None:
             return
         try:
-            saved = json.loads((self.shelf / "last.json").read_text(encoding="utf-8"))
-            self.lengths, self.toc = dict(saved["lengths"]), dict(saved["toc"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+            saved = json.loads(unsealed(self.shelf / "last.json", "last") or b"")
+            lengths, toc = dict(saved["lengths"]), dict(saved["toc"])
+        except (ValueError, KeyError, TypeError):
+            return
+        if all(type(k) is str and type(v) is int for k, v in lengths.items()):
+            self.lengths, self.toc = lengths, toc
 
     def bind(self, keys: tuple, parts: list[bytes], body_start: int) -> bytes:
         from press.pdf.bind import bind
@@ -157,6 +159,38 @@ class Paginator:
         if self._bound is None or self._bound[0] != keys:
             self._bound = (keys, bind(parts, body_start))
         return self._bound[1]
+
+
+def shelved_facts(data: bytes | None) -> dict | None:
+    """A shelved part's layout facts, if they have the types a typesetter gives them."""
+    try:
+        saved = json.loads(data or b"")
+        ok = (type(saved["pages"]) is int and saved["pages"] > 0
+              and isinstance(saved["anchors"], dict)
+              and all(type(k) is str and type(v) is int for k, v in saved["anchors"].items())
+              and isinstance(saved["marks"], list)
+              and all(m is None or isinstance(m, list) for m in saved["marks"])
+              and isinstance(saved["warnings"], list)
+              and all(type(w) is str for w in saved["warnings"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return saved if ok else None
+
+
+# What WeasyPrint never writes into a part, and a PDF reader would act on.
+ACTIVE_PDF = re.compile(rb"/(?:JavaScript|JS|OpenAction|AA|Launch|SubmitForm|ImportData|"
+                        rb"RichMedia|EmbeddedFiles?|GoToR|XFA)\b")
+
+
+STREAM = re.compile(rb"stream\r?\n.*?endstream", re.S)
+
+
+def passive_pdf(data: bytes) -> bool:
+    """Whether a shelved part is a PDF with no action or embedded file in it."""
+    if not (data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]):
+        return False
+    # Names in dictionaries only: a compressed stream's bytes can spell anything.
+    return ACTIVE_PDF.search(STREAM.sub(b"", data)) is None
 
 
 class _Run:
