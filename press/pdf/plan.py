@@ -115,7 +115,10 @@ class Paginator:
         """Put the last build's parts on the shelf for the next process; drop older ones."""
         if self.shelf is None:
             return
-        self.shelf.mkdir(parents=True, exist_ok=True)
+        try:
+            self.shelf.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return  # a cache that cannot be kept only makes the next build slower
         for key, part in self.parts.items():
             if not (self.shelf / f"{key}.pdf").is_file() and part.data is not None:
                 laid = part.laid
