@@ -210,11 +210,24 @@ class _Run:
         self.used: list[str] = []
         self.slugs: dict[str, str] = {}  # key -> the slug of the part it typesets
         self.jobs_html: dict[str, str] = {}  # key -> a chapter's HTML, for length guesses
+        # Each document is rendered (and hashed) once per run, not once per message from
+        # a worker: with many chapters that made a layout quadratic in their number.
+        self.made_jobs: dict[tuple, Job] = {}
+        self.not_shelved: set[str] = set()
         self.head = hashlib.sha256("\0".join(
             [_code_version(), _weasyprint_version(), self.base, *self.roots, str(epoch),
              *(t for pair in css for t in pair)]).encode("utf-8", "surrogatepass"))
 
-    def job(self, segment: Segment, items=None) -> Job:
+    def job(self, segment: Segment, items=None, memo: tuple | None = None) -> Job:
+        """A document's job; memo, when given, names it for this run (see made_jobs)."""
+        if memo is not None and memo in self.made_jobs:
+            return self.made_jobs[memo]
+        made = self._job(segment, items)
+        if memo is not None:
+            self.made_jobs[memo] = made
+        return made
+
+    def _job(self, segment: Segment, items=None) -> Job:
         segment = replace(segment, shared_css=bool(self.css))
         html = self.render(segment, self.p.glossary if items is None else items)
         digest = self.head.copy()
@@ -223,23 +236,31 @@ class _Run:
                    self.epoch)
 
     def known(self, key: str) -> Part | None:
-        part = self.have.get(key) or self.pg.parts.get(key) or self.pg.shelved(key)
+        part = self.have.get(key) or self.pg.parts.get(key)
+        if part is None and key not in self.not_shelved:  # the shelf is read once a key
+            part = self.pg.shelved(key)
+            self.not_shelved.add(key)
         if part is not None:
             self.have[key] = part
         return part
 
-    def guess(self, chapter, html: str) -> int | None:
+    def per_page(self) -> float | None:
+        """Characters of HTML per printed page, in the chapters laid out so far."""
+        laid = [(len(self.jobs_html[k]), part.laid.pages) for k, part in self.have.items()
+                if k in self.jobs_html and part.laid.pages]
+        if not laid:
+            return None
+        return sum(size for size, _ in laid) / sum(pages for _, pages in laid)
+
+    def guess(self, chapter, html: str, per_page: float | None) -> int | None:
         """A chapter's length before it is laid out: the last build's, or an estimate from
         the text per page of the chapters laid out so far (even: chapters open on the
         right). A wrong guess costs only work done on an otherwise idle core."""
         last = self.pg.lengths.get(chapter.part.slug)
         if last:
             return last
-        laid = [(len(self.jobs_html[k]), part.laid.pages) for k, part in self.have.items()
-                if k in self.jobs_html and part.laid.pages]
-        if not laid:
+        if per_page is None:
             return None
-        per_page = sum(size for size, _ in laid) / sum(pages for _, pages in laid)
         pages = max(1, round(len(html) / per_page))
         return pages + pages % 2
 
@@ -274,7 +295,8 @@ class _Run:
         front = None
         if body_laid or self.toc:
             front = self.job(Segment(True, self.front_parts, False, None,
-                                     bool(self.body or has_glossary), self.toc))
+                                     bool(self.body or has_glossary), self.toc),
+                             memo=("front", tuple(sorted(self.toc.items()))))
             self.slugs[front.key] = "front"
             if self.known(front.key) is None:
                 wanted.append(front)
@@ -301,17 +323,18 @@ class _Run:
         guessed); the ones not typeset yet go to `wanted`. Returns the chapters' keys and
         the folio after the last one, or None when a length can't even be guessed yet."""
         body: list[str] = []
-        folio_next = 1
+        folio_next, per_page = 1, self.per_page()
         for n, chapter in enumerate(self.body):
             more = n + 1 < len(self.body) or has_glossary
-            job = self.job(Segment(False, (chapter,), False, None if n == 0 else folio_next,
-                                   more))
+            first = None if n == 0 else folio_next
+            job = self.job(Segment(False, (chapter,), False, first, more),
+                           memo=("chapter", n, first, more))
             self.jobs_html[job.key], self.slugs[job.key] = job.html, chapter.part.slug
             body.append(job.key)
             part = self.known(job.key)
             if part is None:
                 wanted.append(job)
-            length = part.laid.pages if part else self.guess(chapter, job.html)
+            length = part.laid.pages if part else self.guess(chapter, job.html, per_page)
             if length is None:
                 return body, None
             folio_next += length

@@ -6,9 +6,12 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write beside the target, then rename: the old file stays until the new one is whole."""
-    tmp = _staged(path, data)
+def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
+    """Write beside the target, then rename: the old file stays until the new one is whole.
+
+    sync=False skips flushing to the disk, for a cache entry whose seal finds a short file.
+    """
+    tmp = _staged(path, data, sync)
     try:
         os.replace(tmp, path)
     except BaseException:
@@ -30,15 +33,16 @@ def write_together(files: list[tuple[Path, bytes]]) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
-def _staged(path: Path, data: bytes) -> str:
+def _staged(path: Path, data: bytes, sync: bool = True) -> str:
     """A temporary file beside path holding data, synced, readable by others."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())  # a crash or full disk never leaves a short file named
+            if sync:  # a crash or full disk never leaves a short file under the name
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
