@@ -211,3 +211,15 @@ def test_a_book_dated_after_2107_builds_its_epub(make_book, tmp_path):
     with zipfile.ZipFile(tmp_path / "out" / "tiny-book.epub") as epub:
         assert {info.date_time[0] for info in epub.infolist()} == {2107}
         assert "2110-06-01" in epub.read("EPUB/package.opf").decode()
+
+
+def test_rules_and_code_blocks_are_no_nesting(make_book, tmp_path):
+    """The nesting limit counts block quotes and lists, not a rule of many stars or
+    quoted mail shown in a code block."""
+    book = make_book()
+    book.append("chapters/02-beta.md", "\n" + "* " * 40 + "\n\n```\n" + "> " * 40 +
+                "quoted mail\n```\n")
+    result = run_task("epub", "--manuscript", str(book.root), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "tiny-book.epub") as epub:
+        assert "quoted mail" in epub.read("EPUB/beta.xhtml").decode()

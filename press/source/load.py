@@ -39,6 +39,8 @@ BAD_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufd
 CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
 NESTING = 32  # block quotes and lists inside each other: a book nests a few, never dozens
 CONTAINERS = re.compile(r"(?:[ \t]*(?:>|[-+*]|\d{1,9}[.)])(?=[ \t]|$))+")
+FENCE = re.compile(r"[ >]*(`{3,}|~{3,})")
+RULE = re.compile(r"[ \t]*([-*_])([ \t]*\1){2,}[ \t]*")
 PART_BYTES = 1 << 20  # a Markdown file of more is several chapters, slow to typeset whole
 YAML_NODES = 200_000  # nodes of a YAML file once its aliases are expanded
 YAML_DEPTH = 64  # nesting of YAML lists and mappings
@@ -572,9 +574,14 @@ def _part_of_text(path: Path, shown: Path, kind: str, number, text: str, problem
 def too_deep(text: str) -> tuple[int, int] | None:
     """The first line, and its depth, where block quotes and lists nest beyond NESTING:
     each '>' or list marker that opens the line is a level, and so is each two spaces of
-    indent before a list marker."""
+    indent before a list marker. Code blocks and rules (* * *) are no nesting."""
+    fence = None
     for number, line in enumerate(text.split("\n"), 1):
-        prefix = CONTAINERS.match(line.expandtabs(4))
+        opened = FENCE.match(line)
+        if opened and (fence is None or opened.group(1).startswith(fence)):
+            fence = opened.group(1) if fence is None else None
+            continue
+        prefix = None if fence or RULE.fullmatch(line) else CONTAINERS.match(line.expandtabs(4))
         if prefix is None:
             continue
         markers = prefix.group()
