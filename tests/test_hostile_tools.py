@@ -100,3 +100,33 @@ def test_watch_sees_copies_with_old_times_and_listed_files_in_hidden_folders(mak
         assert "The delta text now." in epub_text(epub, "gamma")
     finally:
         task.stop()
+
+
+def test_print_layout_renders_each_part_once(tmp_path, monkeypatch):
+    """A book of many chapters: each chapter's print document is rendered once a build
+    (or a few times, when a guessed length moved its first folio), not once for every
+    message from a worker, which made the layout quadratic in the chapters."""
+    from press import pipeline
+
+    root = tmp_path / "manuscript"
+    (root / "chapters").mkdir(parents=True)
+    listed = []
+    for n in range(1, 41):
+        name = f"chapters/{n:02d}-part-{n}.md"
+        (root / name).write_text(f"---\ntitle: Part {n}\n---\n\nThe text of part {n}.\n")
+        listed.append(f"  - {name}\n")
+    (root / "book.yaml").write_text(
+        "title: Many Parts\ncreator: Fixture Press\nlanguage: en\n"
+        "identifier: urn:uuid:0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a02\ndate: 2026-01-01\n"
+        "rights: Fixture Press\nchapters:\n" + "".join(listed) + "back: []\n")
+    calls = []
+    real = pipeline.print_html
+
+    def counted(p, items, segment=None, renderer=None):
+        calls.append(segment)
+        return real(p, items, segment, renderer)
+
+    monkeypatch.setattr(pipeline, "print_html", counted)
+    pipeline.build_once(root, tmp_path / "out", ("pdf",), log=lambda *_: None)
+    assert (tmp_path / "out" / "many-parts.pdf").is_file()
+    assert len(calls) <= 2 * 40 + 4, f"{len(calls)} renders for 40 chapters"
