@@ -328,9 +328,9 @@ def check(ws: Workspace, manuscript: Path, styles: Path | None = None, log=print
 
 
 def refuse_output_inside(manuscript: Path, out: Path) -> None:
-    """A build never writes into the manuscript, nor over the system: the output folder,
-    and every folder a build writes in (html/, .cache/), followed through links, may be
-    neither in the manuscript nor hold it; / and the home folder are refused outright."""
+    """A build never writes into the manuscript, nor over the system: the output folder
+    may not be in the manuscript, nor may a folder a build writes in (html/, .cache/),
+    followed through links, be in it or hold it; / and the home folder are refused."""
     book = manuscript.resolve()
     if out.resolve().is_relative_to(book):
         raise_if_any([Problem(out, None, "S008", "the output folder is inside the manuscript "
@@ -348,7 +348,9 @@ def _risky_output(out: Path, book: Path) -> Problem | None:
         return Problem(out, None, "S020", f"the output folder is {real}, where a build "
                        "would write beside everything", "choose a folder of its own, "
                        "such as build/")
-    for inner in (out, out / "html", out / ".cache", *(out / ".cache").glob("*")):
+    # The output folder may hold the manuscript beside what a build writes (build/ and
+    # manuscript/ in one folder), but no folder a build writes in may be it or hold it.
+    for inner in (out / "html", out / ".cache", *(out / ".cache").glob("*")):
         written = real_path(inner)  # None: a loop of links, which writing reports
         if written and (written.is_relative_to(book) or book.is_relative_to(written)):
             return Problem(inner, None, "S020", "the build would write into the manuscript "

@@ -33,9 +33,24 @@ def refused(result, code: str) -> None:
 
 
 def test_root_as_output_folder_is_refused(make_book):
-    result = run("html", make_book().root, "/")
+    """Asked of the check itself: a regression run through invoke would write into /."""
+    from press.pipeline import refuse_output_inside
+    from press.problems import BuildError
+
+    with pytest.raises(BuildError) as refusal:
+        refuse_output_inside(make_book().root, Path("/"))
+    assert [p.code for p in refusal.value.problems] == ["S020"]
+
+
+def test_home_folder_as_output_folder_is_refused(make_book, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    result = subprocess.run([sys.executable, "-m", "invoke", "html", "--manuscript",
+                             str(make_book().root), "--out", str(home)], cwd=PROJECT,
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "HOME": str(home)})
     refused(result, "S020")
-    assert not Path("/html").exists() and not Path("/.cache").exists()
+    assert list(home.iterdir()) == []
 
 
 def test_output_folder_holding_the_manuscript_is_refused(make_book, tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from press import pipeline
-from press.problems import BuildError, Problem
+from press.problems import BuildError, Problem, printable
 from press.workspace import Workspace
 
 # Editors' scratch files (vim swap and probe files, backups, atomic-save temporaries)
@@ -245,7 +245,7 @@ def loop(rebuilder: Rebuilder, watcher: Watcher, stop: threading.Event, on_build
         changed = watcher.wait(stop)
         if not changed:
             continue
-        names = sorted(watcher.shown(p) for p in changed)
+        names = sorted(printable(watcher.shown(p)) for p in changed)  # a name may hold ESC
         log(f"changed  {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}")
         outcome = rebuilder.build(changed)
         report(outcome, log, warn)
