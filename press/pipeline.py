@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,15 +31,16 @@ from press.epub.a11y import accessibility
 from press.model import Book, Chapter
 from press.pdf import pagelist, printready
 from press.pdf.plan import Segment
-from press.problems import Problem, counted, raise_if_any
+from press.problems import Problem, counted, raise_if_any, writing_failed
 from press.render.templates import Renderer
 from press.site import pages as site
 from press.source.fonts import FontFace, load_faces
 from press.source.index import with_index
-from press.source.load import load_book
+from press.source.load import load_book, real_path
 from press.source.vet import vet_book
 from press.util.dates import epoch
-from press.util.write import atomic_write
+from press.util.memo import sealed, unsealed
+from press.util.write import atomic_write, write_together
 from press.workspace import Workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -195,7 +197,9 @@ def make_pdf(ws: Workspace, p: Prepared, made: Made, log=print) -> PrintFacts:
                        printed.body_start)
     pages = json.dumps({"starts": [[s.label, s.key, s.offset] for s in starts],
                         "index": facts.index_pages, "body_start": facts.body_start})
-    made.files.append((ws.cache("pages") / f"{print_stamp(ws, p)}.json", pages.encode("utf-8")))
+    stamp = print_stamp(ws, p)
+    made.files.append((ws.cache("pages") / f"{stamp}.json",
+                       sealed(stamp, pages.encode("utf-8"))))
     log(f"pdf      {counted(printed.pages, 'page')}, {counted(ws.printer.laid_out, 'part')} "
         f"typeset -> {target}")
     return facts
@@ -206,19 +210,33 @@ def known_page_starts(ws: Workspace, p: Prepared, log=print) -> PrintFacts:
     still holds for this manuscript. If not, the EPUB is made without a page list (and
     says so in its metadata) rather than lay out the whole print edition again."""
     folder = ws.cache("pages")
-    try:
-        # With no page list kept at all (a cold build), the stamp need not be worked out:
-        # it renders the whole print HTML (about 1 s on the 264-page book).
-        if not any(folder.glob("*.json")):
-            raise OSError("no print page list kept")
-        saved = json.loads((folder / f"{print_stamp(ws, p)}.json").read_text(encoding="utf-8"))
-        return PrintFacts([pagelist.PageStart(*page) for page in saved["starts"]],
-                          dict(saved["index"]), int(saved["body_start"]))
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
+    # With no page list kept at all (a cold build), the stamp need not be worked out:
+    # it renders the whole print HTML (about 1 s on the 264-page book).
+    if any(folder.glob("*.json")):
+        stamp = print_stamp(ws, p)
+        facts = kept_facts(unsealed(folder / f"{stamp}.json", stamp))
+        if facts is not None:
+            return facts
     log("epub     no print page list: the print layout changed since the last PDF; "
         "invoke build makes both with the page list")
     return PrintFacts()
+
+
+def kept_facts(data: bytes | None) -> PrintFacts | None:
+    """The print facts a PDF build kept, if the entry holds what make_pdf writes."""
+    try:
+        saved = json.loads(data or b"")
+        starts, index, body_start = saved["starts"], saved["index"], saved["body_start"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    sound = (isinstance(starts, list) and all(
+        isinstance(page, list) and len(page) == 3 and type(page[0]) is str
+        and (page[1] is None or type(page[1]) is str) and type(page[2]) is int
+        for page in starts) and isinstance(index, dict) and type(body_start) is int
+        and all(type(k) is str and type(v) is int for k, v in index.items()))
+    if not sound:
+        return None
+    return PrintFacts([pagelist.PageStart(*page) for page in starts], dict(index), body_start)
 
 
 def make_epub(ws: Workspace, p: Prepared, made: Made, facts: PrintFacts | None = None,
@@ -278,13 +296,21 @@ def make_html(ws: Workspace, p: Prepared, made: Made) -> None:
 
 
 def write(ws: Workspace, made: Made, log=print) -> list[str]:
-    """Put every made file in place, each by rename; returns the screen pages that changed.
+    """Put every made file in place, all renamed only once all are written; returns the
+    screen pages that changed. A file-system error is a coded problem (F005-F007).
 
     Only files whose bytes differ are written in html/, so a warm rebuild after editing
     one chapter touches that chapter's page (and the glossary's, if its uses moved).
     """
-    for target, data in made.files:
-        atomic_write(target, data)
+    try:
+        return _write(ws, made, log)
+    except OSError as error:
+        raise writing_failed(error, ws.out) from None
+
+
+def _write(ws: Workspace, made: Made, log) -> list[str]:
+    write_together(made.files)
+    for target, _ in made.files:
         if target.parent == ws.cached("pages"):  # one layout's page starts are enough
             for old in target.parent.glob("*.json"):
                 if old != target:
@@ -292,8 +318,9 @@ def write(ws: Workspace, made: Made, log=print) -> list[str]:
     if not made.site:
         return []
     folder, written = ws.out / "html", ws.memos("site.written", 4096)
+    before = site.manifest(folder)
     changed = [page.href for page in made.site if site.put(folder, page, written)]
-    changed += site.prune(folder, {page.href for page in made.site})
+    changed += site.prune(folder, {page.href for page in made.site}, before)
     log(f"html     {len(changed)} of {len(made.site)} files changed -> {folder}")
     return changed
 
@@ -320,7 +347,10 @@ def build(ws: Workspace, manuscript: Path, formats=("pdf", "epub"), styles: Path
         ws.start_workers()  # their imports overlap Pandoc
     prepared = prepare(ws, manuscript, styles or PROJECT / "styles", log)
     targets, _ = produce(ws, prepared, formats, log)
-    ws.saved()  # only a build that succeeded feeds the next one
+    try:
+        ws.saved()  # only a build that succeeded feeds the next one
+    except OSError as error:
+        raise writing_failed(error, ws.out) from None
     log(f"done     in {time.perf_counter() - started:.2f} s")
     return targets
 
@@ -370,11 +400,48 @@ def check(ws: Workspace, manuscript: Path, styles: Path | None = None, log=print
 
 
 def refuse_output_inside(manuscript: Path, out: Path) -> None:
-    """A build never writes into the manuscript, so the output folder may not be in it."""
-    if out.resolve().is_relative_to(manuscript.resolve()):
+    """A build never writes into the manuscript, nor over the system: the output folder
+    may not be in the manuscript, nor may a folder a build writes in (html/, .cache/),
+    followed through links, be in it or hold it; / and the home folder are refused."""
+    book = manuscript.resolve()
+    if out.resolve().is_relative_to(book):
         raise_if_any([Problem(out, None, "S008", "the output folder is inside the manuscript "
                               f"folder {manuscript}", "choose an output folder outside it, "
                               "such as build/")])
+    raise_if_any([problem for problem in (_risky_output(out, book), _not_a_folder(out))
+                  if problem])
+
+
+def _risky_output(out: Path, book: Path) -> Problem | None:
+    """Why writing in out (or its html/ and .cache/) would reach the manuscript or the
+    system, if it would."""
+    real = out.resolve()
+    if real == Path(real.anchor) or real == Path(os.path.expanduser("~")).resolve():
+        return Problem(out, None, "S020", f"the output folder is {real}, where a build "
+                       "would write beside everything", "choose a folder of its own, "
+                       "such as build/")
+    # The output folder may hold the manuscript beside what a build writes (build/ and
+    # manuscript/ in one folder), but no folder a build writes in may be it or hold it.
+    for inner in (out / "html", out / ".cache", *(out / ".cache").glob("*")):
+        written = real_path(inner)  # None: a loop of links, which writing reports
+        if written and (written.is_relative_to(book) or book.is_relative_to(written)):
+            return Problem(inner, None, "S020", "the build would write into the manuscript "
+                           f"folder {book} here (a link, or a folder that holds it)",
+                           "choose an output folder apart from the manuscript, such as "
+                           "build/, and remove links that lead into the manuscript")
+    return None
+
+
+def _not_a_folder(out: Path) -> Problem | None:
+    """An --out that is a file, or lies under one."""
+    for folder in (out, *out.parents):
+        if folder.exists() or folder.is_symlink():
+            if folder.is_dir():
+                return None
+            return Problem(out, None, "F005", f"the output folder cannot be made: {folder} "
+                           "is a file", "choose an --out folder that is not a file nor under "
+                           "a file")
+    return None
 
 
 def build_print_ready(ws: Workspace, manuscript: Path, settings=None,
@@ -389,7 +456,10 @@ def build_print_ready(ws: Workspace, manuscript: Path, settings=None,
     printed = layout_print(ws, prepared)
     data = printready.print_ready(printed.data, settings)
     target = ws.out / f"{prepared.book.meta.slug}-print.pdf"
-    atomic_write(target, data)
+    try:
+        atomic_write(target, data)
+    except OSError as error:
+        raise writing_failed(error, ws.out) from None
     padded = (-printed.pages) % settings.multiple
     log(f"print    PDF/{settings.standard.upper()}, {printed.pages + padded} pages "
         f"({padded} blank added), bleed {settings.bleed / 72:g} in"

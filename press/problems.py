@@ -1,6 +1,7 @@
 """Problems found in a manuscript, each with a place, a stable code and a hint."""
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -44,6 +45,11 @@ CODES = MappingProxyType({
     "M032": ("error", "raw TeX, or a raw block or span for a format other than HTML"),
     "M033": ("error", "a list item in book.yaml indented under the item above it"),
     "M034": ("error", "new-book: the folder for the new book already holds files"),
+    "M045": ("error", "block quotes or lists nested too deep"),
+    "M046": ("error", "a control character or noncharacter in the text"),
+    "M047": ("error", "a glossary term that is empty, or two terms that make the same id"),
+    "M048": ("error", "a file too large to typeset"),
+    "M049": ("error", "YAML whose aliases expand too far, or that nests too deep"),
     # glossary
     "G001": ("error", "an entry is never used in the chapters"),
     "G002": ("error", "key= names no entry"),
@@ -83,11 +89,16 @@ CODES = MappingProxyType({
     "S012": ("error", "an SVG animation (<animate>, <set> and the like)"),
     "S013": ("error", "a CSS property or function not allowed, or CSS that cannot be read"),
     "S014": ("error", "a processing instruction in an SVG image"),
+    "S020": ("error", "an output folder that would put the manuscript or the system at risk"),
+    "S021": ("error", "a listed name that cannot be a path (too long, or holds NUL)"),
     # fonts (styles/fonts.yaml)
     "F001": ("error", "a font package is not installed"),
     "F002": ("error", "a font file is missing"),
     "F003": ("error", "HarfBuzz could not subset a font for the EPUB"),
     "F004": ("error", "fonts.yaml does not describe families and faces as it should"),
+    "F005": ("error", "the output folder is not a folder, or cannot be written"),
+    "F006": ("error", "the disk is full: the outputs could not be written"),
+    "F007": ("error", "a file-system error while writing the outputs"),
     # print (WeasyPrint)
     "W001": ("error", "the print document asked for a file outside the project"),
     "W002": ("error", "a typesetting worker stopped before it wrote its part"),
@@ -199,8 +210,14 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
-        text = f"{where}: {self.code} {self.message}"
-        return f"{text}\n    hint: {self.hint}" if self.hint else text
+        text = printable(f"{where}: {self.code} {self.message}")
+        return f"{text}\n    hint: {printable(self.hint)}" if self.hint else text
+
+
+def printable(text: str) -> str:
+    """Text as it may reach a terminal: control characters (an escape sequence, a line
+    end in a file name) written out as \\x1b or \\n, so a message is one honest line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class BuildError(Exception):
@@ -233,3 +250,22 @@ def unexpected(error: BaseException, where: Path | str = "press") -> Problem:
                    f"unexpected error: {type(error).__name__}" + (f": {said}" if said else ""),
                    "this is a fault in press, not in the manuscript; report it with "
                    "the traceback, which PRESS_TRACEBACK=1 shows")
+
+
+def writing_failed(error: OSError, where: Path) -> BuildError:
+    """A file-system error while writing outputs, as a coded problem (F005-F007)."""
+    name = Path(error.filename) if error.filename else where
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC or error.errno == errno.EDQUOT:
+        found = Problem(name, None, "F006", f"the disk is full: {reason}",
+                        "free some space (or choose --out on another disk) and build again; "
+                        "the previous outputs were kept")
+    elif error.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+                         errno.EEXIST, errno.EISDIR):
+        found = Problem(name, None, "F005", f"the output folder cannot be written: {reason}",
+                        "choose an --out folder you may write in, not a file nor one under "
+                        "a file")
+    else:
+        found = Problem(name, None, "F007", f"writing the outputs failed: {reason}",
+                        "check the disk and the output folder, then build again")
+    return BuildError([found])

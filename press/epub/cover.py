@@ -14,6 +14,7 @@ from pathlib import Path
 
 from press.problems import BuildError, Problem
 from press.render.templates import Renderer
+from press.util.memo import keep_entry, unsealed
 
 WIDTH = 1600  # px; the height follows the SVG's own proportions (the trim's: 6 x 9 in)
 HEIGHT = 2400
@@ -27,13 +28,14 @@ def cover_png(ctx: dict, faces, styles: Path, cache: Path | None = None,
     digest = hashlib.sha256(html.encode("utf-8"))
     for face in faces:
         digest.update(face.path.read_bytes())
-    kept = cache / "cover" / f"{digest.hexdigest()[:32]}.png" if cache else None
-    if kept is not None and kept.is_file():
-        return kept.read_bytes()
+    key = digest.hexdigest()
+    kept = cache / "cover" / f"{key[:32]}.png" if cache else None
+    found = unsealed(kept, key) if kept is not None else None  # sealed: see util/memo.py
+    if found is not None and found.startswith(b"\x89PNG\r\n\x1a\n"):
+        return found
     data = rasterise(draw(html, [styles, *{f.path.parent for f in faces}]))
     if kept is not None:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        kept.write_bytes(data)
+        keep_entry(kept, key, data)
     return data
 
 

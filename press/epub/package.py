@@ -208,7 +208,7 @@ def zip_archive(entries, timestamp, memos: Memos) -> bytes:
     kept for the next build: only files that changed are compressed again. The layout
     is the plain one (no data descriptors, no zip64: an EPUB stays far below 4 GB).
     """
-    year, month, day, hour, minute, second = timestamp
+    year, month, day, hour, minute, second = dos_range(timestamp)
     dos_time = hour << 11 | minute << 5 | second // 2
     dos_date = (year - 1980) << 9 | month << 5 | day
     body, directory = io.BytesIO(), io.BytesIO()
@@ -228,6 +228,14 @@ def zip_archive(entries, timestamp, memos: Memos) -> bytes:
     end = struct.pack("<HHHHLLH", 0, 0, len(entries), len(entries), directory.tell(),
                       body.tell(), 0)
     return body.getvalue() + directory.getvalue() + b"PK\x05\x06" + end
+
+
+def dos_range(timestamp) -> tuple:
+    """A time stamp the zip format can hold (its years run from 1980 to 2107): a book
+    dated later is stamped with the last second it has; its metadata keeps the date."""
+    if timestamp[0] > 2107:
+        return (2107, 12, 31, 23, 59, 58)
+    return (1980, 1, 1, 0, 0, 0) if timestamp[0] < 1980 else tuple(timestamp)
 
 
 def pack(data: bytes, deflate: bool) -> tuple[int, bytes]:

@@ -5,13 +5,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from press import pipeline
 from press.lint import prose
 from press.model import Book
 from press.problems import BuildError, Problem, in_order
-from press.source.load import FRONT_MATTER, lint_settings, load_book, read_text
+from press.source.load import (FRONT_MATTER, lint_settings, load_book, parse_yaml,
+                               read_text, real_path, unusable_name)
 from press.util.paths import as_shown
 from press.workspace import Workspace
 
@@ -93,13 +93,14 @@ def loose_sources(manuscript: Path):
     problems they have are already reported by the load stage.
     """
     project, scratch = manuscript.parent, []
-    data = _yaml(manuscript / "book.yaml")
+    data = _yaml(manuscript / "book.yaml", manuscript)
     data = data if isinstance(data, dict) else {}
     listed = [manuscript / piece for key in ("front", "chapters", "back")
               for e in (data.get(key) or []) if isinstance(data.get(key), list)
               for piece in str(e).split(" - ")]  # an item folded into the one above (M033)
-    paths = [p for p in listed if p.suffix == ".md" and p.is_file()] or \
-        sorted(manuscript.glob("*/*.md"))
+    # Only what the build may read: no absolute path, ../ or link that leads out.
+    paths = [p for p in listed if p.suffix == ".md" and readable_inside(p, manuscript)] or \
+        [p for p in sorted(manuscript.glob("*/*.md")) if readable_inside(p, manuscript)]
     sources = []
     for path in paths:
         text = read_text(path, as_shown(path, project), scratch)
@@ -107,7 +108,7 @@ def loose_sources(manuscript: Path):
             sources.append((as_shown(path, project), blank_front_matter(text)))
     lint = lint_settings(data.get("lint") or {}, None, Path("book.yaml"), scratch)
     names = [str(data.get(k, "")) for k in ("title", "subtitle", "creator", "publisher")]
-    names += glossary_names(manuscript / "glossary.yaml")
+    names += glossary_names(manuscript / "glossary.yaml", manuscript)
     words = word_list(manuscript, project, scratch) | words_in(names)
     return sources, prose.Settings(frozenset(lint.ignore), lint.quotes,
                                    str(data.get("language") or "en"), frozenset(words))
@@ -116,11 +117,13 @@ def loose_sources(manuscript: Path):
 TERM_LINE = re.compile(r"^[\s-]*(?:term|variants)\s*:(.*)$", re.M)
 
 
-def glossary_names(path: Path) -> list[str]:
+def glossary_names(path: Path, manuscript: Path) -> list[str]:
     """The terms and variants of glossary.yaml, known words to the speller. When the
     file is not valid YAML, its term: and variants: lines are read as text: the glossary
     failing to load must not make every term an unknown word."""
-    entries = _yaml(path)
+    if not readable_inside(path, manuscript):
+        return []
+    entries = _yaml(path, manuscript)
     if isinstance(entries, list):
         return [str(f) for e in entries if isinstance(e, dict)
                 for f in [e.get("term", "")] + list(e.get("variants") or [])]
@@ -136,17 +139,28 @@ def blank_front_matter(text: str) -> str:
     return "\n" * text[: match.end()].count("\n") + text[match.end():] if match else text
 
 
-def _yaml(path: Path):
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+def readable_inside(path: Path, manuscript: Path) -> bool:
+    """A file the build may read: a plain name (no NUL, not too long) that, links followed,
+    is a file inside the manuscript folder."""
+    if unusable_name(str(path)):
+        return False
+    real = real_path(path)
+    return real is not None and real.is_relative_to(manuscript.resolve()) and real.is_file()
+
+
+def _yaml(path: Path, manuscript: Path):
+    """What parses of a YAML file inside the manuscript (an alias bomb, bad characters and
+    the like give nothing: load has reported them)."""
+    if not readable_inside(path, manuscript):
         return None
+    text = read_text(path, path, [])
+    return None if text is None else parse_yaml(text, path, [])[0]
 
 
 def word_list(manuscript: Path, project: Path, problems: list[Problem]) -> set[str]:
     """manuscript/words.txt: one word a line, '#' starts a comment; case is ignored."""
     path = manuscript / WORD_LIST
-    if not path.is_file():
+    if not readable_inside(path, manuscript):
         return set()
     text = read_text(path, as_shown(path, project), problems)
     return {w.casefold() for line in (text or "").splitlines()

@@ -1,6 +1,7 @@
 """The editor's loop: watch the manuscript and styles, rebuild what each save affects."""
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from press import pipeline
-from press.problems import BuildError, Problem, counted, in_order
+from press.problems import BuildError, Problem, counted, in_order, printable
 from press.workspace import Workspace
 
 # Editors' scratch files (vim swap and probe files, backups, atomic-save temporaries)
@@ -27,29 +28,61 @@ STYLE_USERS = {
 }
 
 
-def snapshot(folders) -> dict[Path, tuple[int, int]]:
-    """Modification time and size of every file under the folders, scratch files aside."""
+def snapshot(folders, also=()) -> dict[Path, tuple]:
+    """The stamp of every file under the folders, scratch files aside, and of the files in
+    also (the book's listed files, watched even inside a hidden folder).
+
+    A stamp is the time stamp, size, inode and ctime: a file copied over another with its
+    old time and size kept (cp -p, rsync -t, tar x) still has a new ctime or inode.
+    """
     found = {}
     for folder in folders:
         for path in Path(folder).rglob("*"):
             if any(SCRATCH.search(p) for p in path.relative_to(folder).parts):
                 continue
-            try:
-                if path.is_file():
-                    stat = path.stat()
-                    found[path] = (stat.st_mtime_ns, stat.st_size)
-            except OSError:  # removed between listing and stat: the next poll sees it
-                continue
+            _stamp_into(found, path)
+    for path in also:
+        _stamp_into(found, Path(path))
     return found
 
 
+def _stamp_into(found: dict, path: Path) -> None:
+    try:
+        if path.is_file():
+            stat = path.stat()
+            found[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino, stat.st_ctime_ns)
+    except OSError:  # removed between listing and stat: the next poll sees it
+        pass
+
+
+def digest(path: Path) -> bytes | None:
+    """A file's content hash; None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return None
+
+
 class Watcher:
-    """Polls the folders' time stamps: no dependency, and ~100 ms is quick enough to feel live."""
+    """Polls the folders' stamps: no dependency, and ~100 ms is quick enough to feel live.
+
+    A file whose stamp changed counts as changed only when its content did too (so a
+    touch or chmod rebuilds nothing, and a copy with old times and size is seen).
+    """
 
     def __init__(self, folders, interval: float = 0.1, settle: float = 0.03):
         self.folders = [Path(f) for f in folders]
         self.interval, self.settle = interval, settle
+        self.also: frozenset[Path] = frozenset()
         self.seen = snapshot(self.folders)
+        self.contents: dict[Path, bytes | None] = {}
+
+    def watch_also(self, paths) -> None:
+        """Watch these files as well (the listed parts), from their present state on."""
+        paths = frozenset(Path(p) for p in paths)
+        for path in paths - self.also:
+            _stamp_into(self.seen, path)
+        self.also = paths
 
     def wait(self, stop: threading.Event | None = None) -> set[Path]:
         """Block until files change; return them once the editor has finished writing."""
@@ -69,9 +102,18 @@ class Watcher:
         return path.relative_to(folder.parent).as_posix()
 
     def _changes(self) -> set[Path]:
-        now = snapshot(self.folders)
-        changed = {p for p in now.keys() | self.seen.keys() if now.get(p) != self.seen.get(p)}
+        now = snapshot(self.folders, self.also)
+        stamped = {p for p in now.keys() | self.seen.keys() if now.get(p) != self.seen.get(p)}
         self.seen = now
+        changed = set()
+        for path in stamped:
+            content = digest(path) if path in now else None
+            known = path in self.contents
+            if not known or self.contents[path] != content or path not in now:
+                changed.add(path)
+            self.contents[path] = content
+        for path in [p for p in self.contents if p not in now]:
+            del self.contents[path]
         return changed
 
 
@@ -123,6 +165,17 @@ class Rebuilder:
 
     def close(self) -> None:
         self.ws.close()
+
+    def listed(self) -> set[Path]:
+        """The files the last good book was read from (its parts and glossary)."""
+        if self.prepared is None:
+            return set()
+        book = self.prepared.book
+        base = book.root.parent
+        found = {base / part.path for part in book.parts}
+        if book.glossary_path:
+            found.add(base / book.glossary_path)
+        return found
 
     def build(self, changed=None) -> Outcome:
         """Rebuild after a change (None: everything); never raises for a bad manuscript."""
@@ -188,10 +241,12 @@ def loop(rebuilder: Rebuilder, watcher: Watcher, stop: threading.Event, on_build
          log=print, warn=print) -> None:
     """Wait for saves and rebuild, until stop is set; on_build hears of every outcome."""
     while not stop.is_set():
+        if rebuilder.prepared is not None:  # every listed file, hidden folders too
+            watcher.watch_also(rebuilder.listed() | watcher.also)
         changed = watcher.wait(stop)
         if not changed:
             continue
-        names = sorted(watcher.shown(p) for p in changed)
+        names = sorted(printable(watcher.shown(p)) for p in changed)  # a name may hold ESC
         log(f"changed  {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}")
         outcome = rebuilder.build(changed)
         report(outcome, log, warn)

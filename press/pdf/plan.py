@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from press.enrich import index as book_index
 from press.pdf.bind import LINK_PREFIX
 from press.pdf.pagelist import page_of_place
 from press.pdf.workers import Failed, Job, Laid, Typesetters, WorkerDied, Written
-from press.util.write import atomic_write
+from press.util.memo import keep_entry, unsealed
 
 # The code that decides what a typeset part holds, besides its HTML: a change to it
 # makes every kept part stale.
@@ -128,43 +129,47 @@ class Paginator:
         """Put the last build's parts on the shelf for the next process; drop older ones."""
         if self.shelf is None:
             return
-        self.shelf.mkdir(parents=True, exist_ok=True)
+        try:
+            self.shelf.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return  # a cache that cannot be kept only makes the next build slower
         for key, part in self.parts.items():
             if not (self.shelf / f"{key}.pdf").is_file() and part.data is not None:
                 laid = part.laid
-                atomic_write(self.shelf / f"{key}.json", json.dumps({
+                keep_entry(self.shelf / f"{key}.pdf", key, part.data)  # sealed (memo.py)
+                keep_entry(self.shelf / f"{key}.json", key, json.dumps({
                     "pages": laid.pages, "anchors": laid.anchors, "marks": laid.marks,
                     "warnings": laid.warnings, "starts": laid.starts}).encode("utf-8"))
-                atomic_write(self.shelf / f"{key}.pdf", part.data)
         for old in self.shelf.iterdir():
             if old.suffix in (".pdf", ".json") and old.stem not in self.parts \
                     and old.name != "last.json":
                 old.unlink(missing_ok=True)
-        atomic_write(self.shelf / "last.json", json.dumps(
+        keep_entry(self.shelf / "last.json", "last", json.dumps(
             {"lengths": self.lengths, "toc": self.toc}, sort_keys=True).encode("utf-8"))
 
     def shelved(self, key: str) -> Part | None:
         if self.shelf is None:
             return None
-        try:
-            saved = json.loads((self.shelf / f"{key}.json").read_text(encoding="utf-8"))
-            data = (self.shelf / f"{key}.pdf").read_bytes()
-            marks = [tuple(m) if m else None for m in saved["marks"]]
-            starts = {k: [tuple(s) for s in v] for k, v in saved["starts"].items()}
-            return Part(Laid(key, saved["pages"], saved["anchors"], marks, saved["warnings"],
-                             starts), data)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        saved = shelved_facts(unsealed(self.shelf / f"{key}.json", key))
+        data = unsealed(self.shelf / f"{key}.pdf", key)
+        if saved is None or data is None or not passive_pdf(data):
+            return None  # unsound, or not what a typesetter writes: typeset it again
+        marks = [tuple(m) if m else None for m in saved["marks"]]
+        starts = {k: [tuple(s) for s in v] for k, v in saved["starts"].items()}
+        return Part(Laid(key, saved["pages"], saved["anchors"], marks, saved["warnings"],
+                         starts), data)
 
     def _recall(self) -> None:
         """In a new process, the last build's lengths and contents numbers, from the shelf."""
         if self.lengths or self.shelf is None:
             return
         try:
-            saved = json.loads((self.shelf / "last.json").read_text(encoding="utf-8"))
-            self.lengths, self.toc = dict(saved["lengths"]), dict(saved["toc"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+            saved = json.loads(unsealed(self.shelf / "last.json", "last") or b"")
+            lengths, toc = dict(saved["lengths"]), dict(saved["toc"])
+        except (ValueError, KeyError, TypeError):
+            return
+        if all(type(k) is str and type(v) is int for k, v in lengths.items()):
+            self.lengths, self.toc = lengths, toc
 
     def bind(self, keys: tuple, parts: list[bytes], body_start: int,
              places: dict[str, int]) -> bytes:
@@ -174,6 +179,42 @@ class Paginator:
         if self._bound is None or self._bound[0] != known:
             self._bound = (known, bind(parts, body_start, places))
         return self._bound[1]
+
+
+def shelved_facts(data: bytes | None) -> dict | None:
+    """A shelved part's layout facts, if they have the types a typesetter gives them."""
+    try:
+        saved = json.loads(data or b"")
+        ok = (type(saved["pages"]) is int and saved["pages"] > 0
+              and isinstance(saved["anchors"], dict)
+              and all(type(k) is str and type(v) is int for k, v in saved["anchors"].items())
+              and isinstance(saved["marks"], list)
+              and all(m is None or isinstance(m, list) for m in saved["marks"])
+              and isinstance(saved["warnings"], list)
+              and all(type(w) is str for w in saved["warnings"])
+              and isinstance(saved["starts"], dict)
+              and all(type(k) is str and isinstance(v, list)
+                      and all(isinstance(s, list) and all(type(n) is int for n in s) for s in v)
+                      for k, v in saved["starts"].items()))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return saved if ok else None
+
+
+# What WeasyPrint never writes into a part, and a PDF reader would act on.
+ACTIVE_PDF = re.compile(rb"/(?:JavaScript|JS|OpenAction|AA|Launch|SubmitForm|ImportData|"
+                        rb"RichMedia|EmbeddedFiles?|GoToR|XFA)\b")
+
+
+STREAM = re.compile(rb"stream\r?\n.*?endstream", re.S)
+
+
+def passive_pdf(data: bytes) -> bool:
+    """Whether a shelved part is a PDF with no action or embedded file in it."""
+    if not (data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]):
+        return False
+    # Names in dictionaries only: a compressed stream's bytes can spell anything.
+    return ACTIVE_PDF.search(STREAM.sub(b"", data)) is None
 
 
 class _Run:
@@ -191,13 +232,24 @@ class _Run:
         self.slugs: dict[str, str] = {}  # key -> the slug of the part it typesets
         self.jobs_html: dict[str, str] = {}  # key -> a chapter's HTML, for length guesses
         self.glossary_job: Job | None = None  # the glossary's job in the latest plan
-        self.chapter_jobs: dict[tuple, Job] = {}  # (chapter index, first folio) -> its job
-        self.other_jobs: dict[tuple, Job] = {}  # the front matter's and glossary's, likewise
+        # Each document is rendered (and hashed) once per run, not once per message from
+        # a worker: with many chapters that made a layout quadratic in their number.
+        self.made_jobs: dict[tuple, Job] = {}
+        self.not_shelved: set[str] = set()
         self.head = hashlib.sha256("\0".join(
             [_code_version(), _weasyprint_version(), self.base, *self.roots, str(epoch),
              *(t for pair in css for t in pair)]).encode("utf-8", "surrogatepass"))
 
-    def job(self, segment: Segment, items=None) -> Job:
+    def job(self, segment: Segment, items=None, memo: tuple | None = None) -> Job:
+        """A document's job; memo, when given, names it for this run (see made_jobs)."""
+        if memo is not None and memo in self.made_jobs:
+            return self.made_jobs[memo]
+        made = self._job(segment, items)
+        if memo is not None:
+            self.made_jobs[memo] = made
+        return made
+
+    def _job(self, segment: Segment, items=None) -> Job:
         segment = replace(segment, shared_css=bool(self.css))
         html = self.render(segment, self.p.glossary if items is None else items)
         digest = self.head.copy()
@@ -206,27 +258,36 @@ class _Run:
                    self.epoch)
 
     def known(self, key: str) -> Part | None:
-        part = self.have.get(key) or self.pg.parts.get(key) or self.pg.shelved(key)
+        part = self.have.get(key) or self.pg.parts.get(key)
+        if part is None and key not in self.not_shelved:  # the shelf is read once a key
+            part = self.pg.shelved(key)
+            self.not_shelved.add(key)
         if part is not None:
             self.have[key] = part
         return part
 
-    def guess(self, chapter, html: str) -> int | None:
+    def per_page(self) -> float | None:
+        """Characters of HTML per printed page, in the chapters laid out so far."""
+        laid = [(len(self.jobs_html[k]), part.laid.pages) for k, part in self.have.items()
+                if k in self.jobs_html and part.laid.pages]
+        if not laid:
+            return None
+        return sum(size for size, _ in laid) / sum(pages for _, pages in laid)
+
+    def guess(self, chapter, html: str, per_page: float | None) -> int | None:
         """A chapter's length before it is laid out: the last build's, or an estimate from
         the text per page of the chapters laid out so far (even: chapters open on the
         right). A wrong guess costs only work done on an otherwise idle core."""
         last = self.pg.lengths.get(chapter.part.slug)
         if last:
             return last
-        return self.estimate(html)
+        return self.estimate(html, per_page)
 
-    def estimate(self, html: str) -> int | None:
+    def estimate(self, html: str, per_page: float | None = None) -> int | None:
         """A part's length from its text, at the chapters' text per page so far (even)."""
-        laid = [(len(self.jobs_html[k]), part.laid.pages) for k, part in self.have.items()
-                if k in self.jobs_html and part.laid.pages]
-        if not laid:
+        per_page = per_page or self.per_page()
+        if per_page is None:
             return None
-        per_page = sum(size for size, _ in laid) / sum(pages for _, pages in laid)
         pages = max(1, round(len(html) / per_page))
         return pages + pages % 2
 
@@ -264,12 +325,10 @@ class _Run:
                                      self.index_folio(folio_next, has_glossary))
         front = None
         if body_laid or self.toc:
-            toc = tuple(sorted(self.toc.items()))
-            front = self.other_jobs.get(("front", toc))
-            if front is None:
-                front = self.other_jobs["front", toc] = self.job(Segment(
-                    True, self.front_parts, False, None, bool(self.body or has_glossary or self.p.index),
-                    self.toc))
+            front = self.job(Segment(True, self.front_parts, False, None,
+                                     bool(self.body or has_glossary or self.p.index),
+                                     self.toc),
+                             memo=("front", tuple(sorted(self.toc.items()))))
             self.slugs[front.key] = "front"
             if self.known(front.key) is None:
                 wanted.append(front)
@@ -283,11 +342,8 @@ class _Run:
             body_start = self.have[front.key].laid.pages
             items = self.glossary_pages(order, body_start)
             folio = folio_next if self.body else None
-            known = ("glossary", folio, tuple(item.pages for item in items))
-            glossary = self.other_jobs.get(known)
-            if glossary is None:
-                glossary = self.other_jobs[known] = self.job(
-                    Segment(False, (), True, folio, bool(self.p.index)), items)
+            glossary = self.job(Segment(False, (), True, folio, bool(self.p.index)), items,
+                                memo=("glossary", folio, tuple(item.pages for item in items)))
             self.slugs[glossary.key] = "glossary"
             self.glossary_job = glossary
             order.append(glossary.key)
@@ -335,22 +391,18 @@ class _Run:
         guessed); the ones not typeset yet go to `wanted`. Returns the chapters' keys and
         the folio after the last one, or None when a length can't even be guessed yet."""
         body: list[str] = []
-        folio_next = 1
+        folio_next, per_page = 1, self.per_page()
         for n, chapter in enumerate(self.body):
             more = n + 1 < len(self.body) or has_glossary
             first = None if n == 0 else folio_next
-            # Planned again after every message from a worker: a chapter's HTML is
-            # rendered once for each folio it may open on, not once per message.
-            job = self.chapter_jobs.get((n, first))
-            if job is None:
-                job = self.chapter_jobs[n, first] = self.job(
-                    Segment(False, (chapter,), False, first, more))
+            job = self.job(Segment(False, (chapter,), False, first, more),
+                           memo=("chapter", n, first, more))
             self.jobs_html[job.key], self.slugs[job.key] = job.html, chapter.part.slug
             body.append(job.key)
             part = self.known(job.key)
             if part is None:
                 wanted.append(job)
-            length = part.laid.pages if part else self.guess(chapter, job.html)
+            length = part.laid.pages if part else self.guess(chapter, job.html, per_page)
             if length is None:
                 return body, None
             folio_next += length

@@ -122,9 +122,29 @@ def put(site: Path, page: Page, written: Memo) -> bool:
     return not same
 
 
-def prune(site: Path, keep: set[str]) -> list[str]:
-    """Remove pages of parts the book no longer has; other files are left alone."""
-    gone = [p.name for p in site.glob("*.html") if p.name not in keep]
-    for name in gone:
-        (site / name).unlink()
-    return gone
+MANIFEST = ".press-manifest"  # what the last build wrote in html/: all it may remove
+
+
+def manifest(site: Path) -> set[str]:
+    """The files the last build wrote in the site folder, by href: only plain relative
+    names inside it (a manifest planted or edited by hand cannot name anything else)."""
+    try:
+        text = (site / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {href for href in text.splitlines()
+            if href and not href.startswith("/") and ".." not in href.split("/")
+            and "\\" not in href and "\0" not in href}
+
+
+def prune(site: Path, keep: set[str], before: set[str]) -> list[str]:
+    """Remove what an earlier build wrote and this one no longer makes (pages of parts
+    the book no longer has, images it no longer shows); files press did not write (in
+    no manifest) are never touched. Then record what this build wrote."""
+    gone = sorted(before - keep)
+    for href in gone:
+        target = site / href
+        if not target.is_symlink() and target.is_file():
+            target.unlink()
+    atomic_write(site / MANIFEST, "".join(f"{href}\n" for href in sorted(keep)).encode())
+    return [href for href in gone if href.endswith(".html")]

@@ -19,7 +19,7 @@ from press.source import sourcepos
 from press.problems import BuildError, Problem
 from press.model import Book
 from press.util.cores import usable_cores
-from press.util.write import atomic_write
+from press.util.memo import keep_entry, unsealed
 
 # CommonMark with Pandoc's extensions: attributes, spans, divs, footnotes, pipe tables,
 # smart quotes; +implicit_figures makes an image alone in its paragraph a figure captioned
@@ -94,8 +94,8 @@ class ConversionCache:
             self.touched.add(key)
             found = self.memory.get(key)
             for folder in (self.folder, self.shelf):
-                if found is None and folder and (folder / f"{key}.html").is_file():
-                    found = (folder / f"{key}.html").read_text(encoding="utf-8")
+                if found is None and folder:
+                    found = _fragment(unsealed(folder / f"{key}.html", key))
             if found is not None:
                 self.hits += 1
                 self._keep(key, found)
@@ -106,14 +106,14 @@ class ConversionCache:
             self.runs += 1
             self._keep(key, fragment)
             if self.folder:
-                atomic_write(self.folder / f"{key}.html", fragment.encode("utf-8"))
+                keep_entry(self.folder / f"{key}.html", key, fragment.encode("utf-8"))
 
     def save(self, folder: Path) -> None:
         """Put the conversions the last build used on the shelf, for the next process."""
         with self.lock:
             for key in self.touched & self.memory.keys():
-                if not (folder / f"{key}.html").is_file():
-                    atomic_write(folder / f"{key}.html", self.memory[key].encode("utf-8"))
+                if unsealed(folder / f"{key}.html", key) is None:
+                    keep_entry(folder / f"{key}.html", key, self.memory[key].encode("utf-8"))
             self.touched.clear()
 
     def _keep(self, key: str, fragment: str) -> None:
@@ -121,6 +121,14 @@ class ConversionCache:
         self.memory.move_to_end(key)
         while len(self.memory) > self.limit:
             self.memory.popitem(last=False)
+
+
+def _fragment(data: bytes | None) -> str | None:
+    """A cached fragment's text; None when there is none, or it is not UTF-8."""
+    try:
+        return None if data is None else data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 @dataclass(frozen=True)

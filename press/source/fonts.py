@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -10,7 +11,7 @@ import yaml
 
 from press.problems import BuildError, Problem, raise_if_any
 from press.source.load import check_keys, key_lines, parse_yaml, read_text
-from press.util.memo import Memos
+from press.util.memo import Memos, keep_entry, unsealed
 from press.util.paths import as_shown
 
 
@@ -126,13 +127,28 @@ def subset_font(face: FontFace, text: str, cache: Path | None = None,
     cached = cache / name if cache else None
 
     def make() -> bytes:
-        return cached.read_bytes() if cached and cached.is_file() else _subset(face, chars)
+        kept = unsealed(cached, key.hexdigest()) if cached else None
+        if kept is not None and _is_font(kept):
+            return kept
+        data = _subset(face, chars)
+        if cached:  # sealed, atomic: a full disk never leaves a short subset to ship
+            keep_entry(cached, key.hexdigest(), data)
+        return data
 
-    data = memos("fonts.subsets", 32).get(name, make)
-    if cached and not cached.is_file():
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_bytes(data)
-    return data
+    return memos("fonts.subsets", 32).get(name, make)
+
+
+def _is_font(data: bytes) -> bool:
+    """Whether bytes are a font program that fontTools reads through (a cache entry is
+    checked again before it ships)."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        font = TTFont(io.BytesIO(data), lazy=False)
+        font["cmap"], font["glyf" if "glyf" in font else "CFF "]
+        return True
+    except Exception:  # noqa: BLE001 - hostile bytes: any fault reading them is no font
+        return False
 
 
 def _font_digest(path: Path, memos: Memos):

@@ -27,9 +27,23 @@ HIGHLIGHT_KEYS = {"theme": str}
 PART_KEYS = {"title": str, "short-title": str}
 ENTRY_KEYS = {"term": str, "variants": list, "definition": str, "see": list, "original": dict}
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-LENGTH = re.compile(r"^\d+(\.\d+)?(in|mm|cm|pt)$")
+LENGTH = re.compile(r"^\d{1,9}(\.\d{1,9})?(in|mm|cm|pt)$")
+TRIM_INCHES = (2, 48)  # a miniature book to a broadsheet: beyond, a typo (or an attack)
 RTL = ("ar", "fa", "he", "ur")
-SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # whole (fullmatch), at most 100
+# A character no text of a book holds: C0 and C1 controls but tab and line end, DEL,
+# surrogates and noncharacters. Pandoc, lxml and the zip writer choke on them or drop them.
+BAD_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+                           "\ufffe\uffff]|[\U0001fffe-\U0001ffff]")
+# The same written as a character reference (&#0; &#xD800;), which Pandoc would decode.
+CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
+NESTING = 32  # block quotes and lists inside each other: a book nests a few, never dozens
+CONTAINERS = re.compile(r"(?:[ \t]*(?:>|[-+*]|\d{1,9}[.)])(?=[ \t]|$))+")
+FENCE = re.compile(r"[ >]*(`{3,}|~{3,})")
+RULE = re.compile(r"[ \t]*([-*_])([ \t]*\1){2,}[ \t]*")
+PART_BYTES = 1 << 20  # a Markdown file of more is several chapters, slow to typeset whole
+YAML_NODES = 200_000  # nodes of a YAML file once its aliases are expanded
+YAML_DEPTH = 64  # nesting of YAML lists and mappings
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(---|\.\.\.)[ \t]*(\n|\Z)", re.S)
 
 
@@ -57,12 +71,34 @@ def read_text(path: Path, shown: Path, problems: list[Problem]) -> str | None:
                                 "check that the file exists and is readable"))
         return None
     try:
-        return data.decode("utf-8").removeprefix("\ufeff")  # a BOM is not text
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a BOM is not text
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problems.append(Problem(shown, line, "M002", "file is not valid UTF-8",
                                 "save the file with UTF-8 encoding"))
         return None
+    text = text.replace("\r\n", "\n")  # Windows line ends: the same lines
+    found = bad_character(text)
+    if found is not None:
+        problems.append(Problem(shown, text.count("\n", 0, found[0]) + 1, "M046",
+                                f"the text holds the character {found[1]}, which no book "
+                                "may hold", "delete it (it is a control character or a "
+                                "noncharacter, often left by a copy and paste)"))
+        return None
+    return text
+
+
+def bad_character(text: str) -> tuple[int, str] | None:
+    """Where the first character no book may hold is, and its name (U+0000), if any:
+    raw, or as a character reference."""
+    raw = BAD_CHARACTER.search(text)
+    if raw is not None:
+        return raw.start(), f"U+{ord(raw.group()):04X}"
+    for ref in CHARACTER_REFERENCE.finditer(text):
+        point = int(ref.group(1), 16) if ref.group(1) else int(ref.group(2))
+        if point > 0x10FFFF or BAD_CHARACTER.fullmatch(chr(point)):
+            return ref.start(), f"{ref.group()} (U+{point:04X})"
+    return None
 
 
 # libyaml's parser when PyYAML was built with it (the wheels are): same results and marks,
@@ -82,6 +118,14 @@ def parse_yaml(text: str, shown: Path, problems: list[Problem], first_line: int 
     except yaml.YAMLError as exc:
         what, hint, mark = yaml_syntax(exc, text)
         return fail("M003", f"invalid YAML: {what}", hint, mark)
+    too_big = _oversized(node)
+    if too_big is not None:
+        return fail("M049", f"the YAML {too_big}", "write the values out plainly: no "
+                    "aliases of aliases, no lists nested dozens deep", None)
+    bad = _bad_scalar(node)
+    if bad is not None:
+        return fail("M046", f"a value holds the character {bad[1]}, which no book may hold",
+                    "delete it (a YAML escape such as \\0 or \\x07 writes one)", bad[0])
     twice = _duplicate_key(node)
     if twice is not None:
         return fail("M024", f"key '{twice.value}' is given twice",
@@ -144,18 +188,63 @@ def _char_at(text: str, mark) -> str:
     return line[mark.column] if mark.column < len(line) else ""
 
 
-def _nodes(node):
-    """Every node of a composed YAML document, depth first."""
-    if node is None:
-        return
-    yield node
+def _children(node) -> list:
     if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            yield from _nodes(key)
-            yield from _nodes(value)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            yield from _nodes(item)
+        return [n for pair in node.value for n in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _nodes(node):
+    """Every node of a composed YAML document once, depth first. An alias is the node it
+    names, so a node reached twice is walked once (an alias bomb stays linear)."""
+    seen: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        found = stack.pop()
+        if id(found) in seen:
+            continue
+        seen.add(id(found))
+        yield found
+        stack.extend(reversed(_children(found)))
+
+
+def _oversized(node) -> str | None:
+    """Why a composed document is too big to take as values, if it is: its aliases expand
+    to more than YAML_NODES nodes (a billion laughs), or it nests deeper than YAML_DEPTH."""
+    if node is None:
+        return None
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    stack, open_ = [(node, False)], set()
+    while stack:  # after the children, the parent: each node once (a postorder)
+        found, ready = stack.pop()
+        if id(found) in sizes:
+            continue
+        kids = _children(found)
+        if not ready:
+            if id(found) in open_:
+                return "holds itself through an alias"
+            open_.add(id(found))
+            stack.append((found, True))
+            stack.extend((k, False) for k in kids if id(k) not in sizes)
+            continue
+        sizes[id(found)] = 1 + sum(sizes[id(k)] for k in kids)
+        depths[id(found)] = 1 + max((depths[id(k)] for k in kids), default=0)
+    if sizes[id(node)] > YAML_NODES:
+        return f"expands to {sizes[id(node)]:,} values through its aliases (at most " \
+               f"{YAML_NODES:,})"
+    if depths[id(node)] > YAML_DEPTH:
+        return f"nests {depths[id(node)]} levels deep (at most {YAML_DEPTH})"
+    return None
+
+
+def _bad_scalar(node):
+    """The mark and name of the first character no book may hold in a YAML value."""
+    for scalar in (n for n in _nodes(node) if isinstance(n, yaml.ScalarNode)):
+        found = bad_character(scalar.value)
+        if found is not None:
+            return scalar.start_mark, found[1]
+    return None
 
 
 def _failing_scalar(node):
@@ -237,7 +326,7 @@ def load_book(manuscript: Path, project: Path | None = None, memos: Memos | None
     problems: list[Problem] = []
     config_path = manuscript / "book.yaml"
     shown = as_shown(config_path, project)
-    if not config_path.resolve().is_relative_to(manuscript):
+    if not (real_path(config_path) or project).is_relative_to(manuscript):
         raise_if_any([outside(as_shown(config_path, project, follow=False), 1, "book.yaml")])
     text = read_text(config_path, shown, problems)
     data, node = parse_yaml(text, shown, problems) if text is not None else (None, None)
@@ -360,11 +449,12 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
         problems.append(Problem(shown, lines.get("date"), "M020",
                                 f"date '{data['date']}' is not a date",
                                 "write the publication date as YYYY-MM-DD"))
-    slug = data.get("slug") or slugify(data["title"])
-    if not SLUG.match(slug):
+    slug = data.get("slug") or slugify(data["title"])[:100]
+    if not SLUG.fullmatch(slug):
         problems.append(Problem(shown, lines.get("slug"), "M025",
                                 f"slug '{slug}' cannot be a file name",
-                                "use letters, digits and hyphens only, such as 'my-book'"))
+                                "use letters, digits and hyphens only (at most 100), such "
+                                "as 'my-book'"))
     trim = data.get("trim", {})
     for key in set(trim) - {"width", "height"}:
         problems.append(Problem(shown, lines.get("trim"), "M004", f"unknown key 'trim.{key}'",
@@ -374,6 +464,11 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
             problems.append(Problem(shown, lines.get("trim"), "M008",
                                     f"trim {key} '{trim[key]}' is not a length",
                                     "write a number with a unit: 6in, 152mm, 15.2cm or 432pt"))
+        elif key in trim and not TRIM_INCHES[0] <= inches(str(trim[key])) <= TRIM_INCHES[1]:
+            problems.append(Problem(shown, lines.get("trim"), "M008",
+                                    f"trim {key} '{trim[key]}' is no page size",
+                                    f"a page is {TRIM_INCHES[0]:g}in to {TRIM_INCHES[1]:g}in "
+                                    "(51 to 1219 mm) each way"))
     isbn = _isbn(data.get("isbn"), shown, lines, problems)
     depth = _toc_depth(data.get("toc-depth", 2), shown, lines, problems)
     return Metadata(
@@ -386,6 +481,12 @@ def _metadata(data: dict, shown: Path, lines: dict, problems: list[Problem]) -> 
         trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")),
         highlight=highlight_theme(data.get("highlight"), lines, shown, problems),
         isbn=isbn, toc_depth=depth)
+
+
+def inches(length: str) -> float:
+    """A length as LENGTH reads it, in inches."""
+    number, unit = LENGTH.match(length).group(0, 2)
+    return float(number[: -len(unit)]) / {"in": 1, "mm": 25.4, "cm": 2.54, "pt": 72}[unit]
 
 
 def _isbn(value, shown: Path, lines: dict, problems: list[Problem]) -> str:
@@ -450,8 +551,15 @@ def _parts(data, manuscript, project, shown, lines, problems, real, memos) -> li
             if kind == "back" and entry in ("glossary", "index"):
                 continue
             path = manuscript / str(entry)
-            real[path] = path.resolve()
-            if not real[path].is_relative_to(manuscript):
+            real[path] = resolved = real_path(path)
+            why = unusable_name(str(entry)) or (resolved is None and "its links loop")
+            if why:
+                problems.append(Problem(shown, lines.get(key), "S021", f"'{entry}' under "
+                                        f"'{key}' cannot be a path: {why}",
+                                        "name a file inside the manuscript folder, each part "
+                                        "of the path at most 255 bytes, with no NUL"))
+                continue
+            if not resolved.is_relative_to(manuscript):
                 problems.append(outside(shown, lines.get(key), f"'{entry}' under '{key}'"))
                 continue
             if path.exists() and not path.is_file():
@@ -480,6 +588,25 @@ def _parts(data, manuscript, project, shown, lines, problems, real, memos) -> li
     return parts
 
 
+def real_path(path: Path) -> Path | None:
+    """The path with its links followed; None when it cannot be (a loop of links, a name
+    too long or holding NUL)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def unusable_name(name: str) -> str:
+    """Why a listed name cannot name a file ('' when it can)."""
+    if "\0" in name:
+        return "it holds NUL"
+    if len(name.encode("utf-8", "surrogatepass")) > 4000 or any(
+            len(piece.encode("utf-8", "surrogatepass")) > 255 for piece in name.split("/")):
+        return "the name is too long"
+    return ""
+
+
 def _part_slug(path: Path) -> str:
     return slugify(re.sub(r"^\d+[-_]", "", path.stem))
 
@@ -487,6 +614,11 @@ def _part_slug(path: Path) -> str:
 def _read_part(path: Path, shown: Path, kind: str, number, problems, memos) -> Part | None:
     """Read one Markdown file; its front matter is read again only when the text changed."""
     text = read_text(path, shown, problems)
+    if text is not None and len(text) > PART_BYTES:
+        problems.append(Problem(shown, 1, "M048", f"the file holds {len(text):,} characters"
+                                f" (at most {PART_BYTES:,} in one file)",
+                                "split it into chapters of their own"))
+        return None
     if text is None:
         return None
     # The same Part object while its file, place, kind and text are unchanged (later
@@ -532,6 +664,12 @@ def _part_of_text(path: Path, shown: Path, kind: str, number, text: str, problem
         problems.append(Problem(shown, head.count("\n") or 1, "M011",
                                 "the file has no text after its title",
                                 "write the chapter, or remove it from book.yaml"))
+    deep = too_deep(blanked)
+    if deep is not None:
+        problems.append(Problem(shown, deep[0], "M045", f"block quotes and lists nest {deep[1]}"
+                                f" deep here (at most {NESTING})", "nest fewer: a reader "
+                                "cannot follow dozens of levels, and the typesetter stops"))
+        return None
     title = smarten(str(meta["title"]))
     short = smarten(str(meta.get("short-title") or title))
     return Part(kind, shown, _part_slug(path), title, short, blanked, number)
@@ -584,12 +722,33 @@ def plain_title(markdown: str) -> str:
     return text.replace("`", "").strip()
 
 
+def too_deep(text: str) -> tuple[int, int] | None:
+    """The first line, and its depth, where block quotes and lists nest beyond NESTING:
+    each '>' or list marker that opens the line is a level, and so is each two spaces of
+    indent before a list marker. Code blocks and rules (* * *) are no nesting."""
+    fence = None
+    for number, line in enumerate(text.split("\n"), 1):
+        opened = FENCE.match(line)
+        if opened and (fence is None or opened.group(1).startswith(fence)):
+            fence = opened.group(1) if fence is None else None
+            continue
+        prefix = None if fence or RULE.fullmatch(line) else CONTAINERS.match(line.expandtabs(4))
+        if prefix is None:
+            continue
+        markers = prefix.group()
+        depth = len(re.findall(r">|[-+*]|\d+[.)]", markers))
+        depth += (len(markers) - len(markers.lstrip(" "))) // 2
+        if depth > NESTING:
+            return number, depth
+    return None
+
+
 def _glossary(manuscript: Path, project: Path, problems, memos):
     path = manuscript / "glossary.yaml"
     if not path.exists() and not path.is_symlink():
         return [], None
     shown = as_shown(path, project)
-    if not path.resolve().is_relative_to(manuscript):
+    if not (real_path(path) or manuscript.parent).is_relative_to(manuscript):
         problems.append(outside(as_shown(path, project, follow=False), 1, "glossary.yaml"))
         return [], None
     text = read_text(path, shown, problems)
@@ -613,6 +772,7 @@ def _glossary_of_text(text: str, shown: Path):
         return (), tuple(problems)
     entries = tuple(e for e in (_entry(item, n, shown, problems)
                                 for item, n in zip(data, node.value)) if e)
+    problems += _same_terms(entries, shown)
     return entries, tuple(problems)
 
 
@@ -646,6 +806,25 @@ def _strings(value) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
+def _same_terms(entries, shown: Path) -> list[Problem]:
+    """A term with no letter or digit, or two that make one id, would give the glossary
+    an empty or a doubled anchor (and swap their definitions)."""
+    problems, first = [], {}
+    for entry in entries:
+        if not re.search(r"\w", entry.term):
+            problems.append(Problem(shown, entry.line, "M047", f"the term '{entry.term}' "
+                                    "has no letter or digit", "write the term"))
+        elif entry.slug in first:
+            problems.append(Problem(shown, entry.line, "M047", f"the term '{entry.term}' "
+                                    f"makes the same id ('{entry.slug}') as "
+                                    f"'{first[entry.slug].term}' on line "
+                                    f"{first[entry.slug].line}", "merge the two entries, or "
+                                    "make one a variant of the other"))
+        else:
+            first[entry.slug] = entry
+    return problems
+
+
 def _original(data: dict, shown: Path, line: int, problems) -> Original:
     """A term in its original script: its text, language tag and direction."""
     for key in set(data) - {"text", "lang", "dir"}:
@@ -675,7 +854,7 @@ def outside(shown: Path, line, what: str) -> Problem:
 def _unlisted_files(manuscript: Path, data: dict, project: Path, problems, real) -> None:
     """A Markdown file that book.yaml does not list would silently vanish from the book."""
     def resolved(path: Path) -> Path:
-        return real.get(path) or path.resolve()
+        return real.get(path) or real_path(path) or path
 
     listed = {resolved(manuscript / str(e))
               for key in ("front", "chapters", "back") for e in data.get(key, [])}

@@ -17,7 +17,7 @@ import yaml
 from press.lint.prose import PLACEHOLDERS
 from press.problems import BuildError, Problem
 from press.util.paths import as_shown
-from press.source.load import load_book, slugify
+from press.source.load import bad_character, load_book, outside, real_path, slugify
 from press.util.write import atomic_write
 
 BODY = f"""\
@@ -67,7 +67,8 @@ def new_chapter(manuscript: Path, title: str, position: int | str | None = None)
 
 def _entry(manuscript, title, position, listed, book, shown) -> str:
     """The new file's path in the manuscript, after every reason to refuse is ruled out."""
-    slug = slugify(re.sub(r"['’]", "", title))  # "It's" -> its, not it-s
+    # "It's" -> its, not it-s; a long title gives a file name of its first words
+    slug = slugify(re.sub(r"['’]", "", title))[:60].rstrip("-") or "x"
     numbers = [re.match(r"\d+", Path(e).name) for e in listed]
     width = max([2] + [len(m.group()) for m in numbers if m])
     entry = f"chapters/{position:0{width}d}-{slug}.md"
@@ -75,6 +76,13 @@ def _entry(manuscript, title, position, listed, book, shown) -> str:
     if not re.search(r"\w", title):
         problems.append(Problem(shown, None, "N005", "the title has no letters or digits",
                                 'give the chapter a title: invoke new-chapter "Its Title"'))
+    elif bad_character(title) is not None:
+        problems.append(Problem(shown, None, "M046", f"the title holds the character "
+                                f"{bad_character(title)[1]}, which no book may hold",
+                                "type the title again without it"))
+    elif not (real_path(manuscript / entry) or Path("/")).is_relative_to(manuscript):
+        problems.append(outside(as_shown(manuscript / "chapters", manuscript.parent,
+                                         follow=False), None, "the chapters/ folder"))
     elif (manuscript / entry).exists():
         problems.append(Problem(as_shown(manuscript / entry, manuscript.parent), None, "N001",
                                 "the file already exists", "choose another title or position"))

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import stat
 from collections import OrderedDict
-from pathlib import PurePath
+from pathlib import Path, PurePath
+
+from press.util.write import atomic_write
 
 
 class Memo:
@@ -200,3 +204,66 @@ class Fingerprints:
         names = self.store.fields[kind] = tuple((f.name, f.metadata.get("templates") is False)
                                            for f in dataclasses.fields(kind))
         return names
+
+
+# --- entries of the cache on disk (OUT/.cache/<stage>/) -----------------------------------
+# Every entry is sealed: a first line names the key it was made for and the sha256 of what
+# follows. An entry is used only when it is a plain file (not a link, not a folder, in a
+# stage folder that is no link), made for this key, and whole: a truncated write (a full
+# disk), a copy from another key, bytes edited or planted by hand are all ignored, and the
+# stage makes the result again.
+SEAL = b"press-cache-1 "
+ENTRY_BYTES = 256 << 20  # no entry of a book is larger; a bigger file is not read
+
+
+def sealed(key: str, data: bytes) -> bytes:
+    """An entry's bytes on disk: the seal line, then the data."""
+    return b"%s%s %s\n%s" % (SEAL, key.encode("ascii"),
+                             hashlib.sha256(data).hexdigest().encode("ascii"), data)
+
+
+def unsealed(path: PurePath, key: str) -> bytes | None:
+    """The data of a cache entry if it is a sound one made for key; None otherwise."""
+    raw = read_plain(path)
+    if raw is None or not raw.startswith(SEAL):
+        return None
+    head, _, data = raw.partition(b"\n")
+    said = head[len(SEAL):].split(b" ")
+    if len(said) != 2 or said[0] != key.encode("ascii", "replace") or \
+            said[1] != hashlib.sha256(data).hexdigest().encode("ascii"):
+        return None
+    return data
+
+
+def read_plain(path: PurePath) -> bytes | None:
+    """A regular file's bytes, reached through no link in the cache; None otherwise."""
+    folder = os.path.dirname(path)
+    if os.path.islink(folder) or os.path.islink(os.path.dirname(folder)):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode) or found.st_size > ENTRY_BYTES:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def keep_entry(path: PurePath, key: str, data: bytes) -> bool:
+    """Seal and write an entry, atomically; a cache that cannot be written (a full disk,
+    a link planted for its folder) is only a slower next build, never a failed one."""
+    folder = Path(os.path.dirname(path))
+    if folder.is_symlink() or folder.parent.is_symlink():
+        return False
+    try:
+        atomic_write(Path(path), sealed(key, data), sync=False)  # the seal finds a short one
+    except OSError:
+        return False
+    return True

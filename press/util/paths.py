@@ -14,3 +14,5 @@ def as_shown(path: Path, project: Path, follow: bool = True, real: Path | None =
         return ((real or path.resolve()) if follow else path).relative_to(project)
     except ValueError:
         return path
+    except (OSError, RuntimeError):  # a loop of links: name the link itself
+        return as_shown(path, project, follow=False) if follow else path
