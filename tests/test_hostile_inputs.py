@@ -217,7 +217,7 @@ def test_rules_and_code_blocks_are_no_nesting(make_book, tmp_path):
     """The nesting limit counts block quotes and lists, not a rule of many stars or
     quoted mail shown in a code block."""
     book = make_book()
-    book.append("chapters/02-beta.md", "\n" + "* " * 40 + "\n\n```\n" + "> " * 40 +
+    book.append("chapters/02-beta.md", "\n" + "*" * 40 + "\n\n```\n" + "> " * 40 +
                 "quoted mail\n```\n")
     result = run_task("epub", "--manuscript", str(book.root), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
