@@ -10,6 +10,7 @@ import pytest
 from press.live.loop import Outcome
 from press.problems import Problem
 from running import Running, tree
+from test_serve_hostile import PLANTED  # the one planted page, shared with the server tests
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # No network on the test machines: keep Chromium from reaching out at all.
@@ -254,15 +255,6 @@ def test_name_in_the_injected_tag_is_escaped(preview):
 
 
 # --- a hostile page in the browser ---------------------------------------------------------
-
-PLANTED = """<!DOCTYPE html><html><head><title>planted</title></head><body>
-<p id="text">A page some older tool left in the site folder.</p>
-<script>document.title = "ran";</script>
-<img src="x.png" onerror="document.title = 'ran'">
-<iframe id="frame" src="/index.html"></iframe>
-<object data="/index.html"></object>
-</body></html>"""
-
 
 def test_planted_script_frames_and_handlers_do_not_run_in_the_preview(preview, page):
     (preview.site / "planted.html").write_text(PLANTED)
