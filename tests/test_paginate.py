@@ -115,9 +115,9 @@ def test_a_longer_chapter_moves_the_folios_after_it(make_book, paginator):
     assert texts(printed.data) == texts(whole_book(prepared, printed))
 
 
-def test_wrong_guesses_of_chapter_lengths_still_make_the_right_book(make_book, paginator):
-    """Chapters typeset side by side start on the lengths the last build had; when those
-    are wrong, the chapters after are typeset again."""
+def test_a_stale_record_of_the_last_build_still_makes_the_right_book(make_book, paginator):
+    """Lengths and contents numbers that no longer hold (kept from a last build) change
+    nothing: the chapters' folios follow their real lengths."""
     prepared = prepare(make_book().root)
     paginator.lengths = {c.part.slug: 10 for c in prepared.chapters}
     paginator.toc = {"alpha": "99"}
@@ -242,3 +242,75 @@ def test_term_uses_without_elements_are_found_on_their_pages(make_book, paginato
         for page in range(first, last):
             shown = len(pattern.findall(pages[page]))
             assert shown <= placed.count(page) <= shown + 1, (item.entry.term, page)
+
+
+def test_a_cold_layout_typesets_every_part_once(make_book, paginator):
+    """The chapters are laid out side by side without knowing their first folios, so no
+    part is laid out on a wrong guess and typeset again."""
+    book = make_book()
+    paragraph = "A sentence that only fills the page with words. " * 40
+    book.replace("chapters/01-alpha.md", "\n\nAlpha ends here.",
+                 f"\n\n{paragraph}\n\n{paragraph}\n\nAlpha ends here.")
+    prepared = prepare(book.root)
+    printed = lay_out(prepared, paginator)
+    parts = 1 + sum(c.part.kind != "front" for c in prepared.chapters) + bool(prepared.glossary)
+    assert paginator.laid_out == parts
+    assert printed.anchors["beta"] > printed.anchors["alpha"] + 2  # alpha is long
+    assert texts(printed.data) == texts(whole_book(prepared, printed))
+
+
+def test_folios_shifted_after_layout_are_those_of_a_layout_begun_there(make_book, tmp_path):
+    """press.pdf.weasy.refolio, in a real worker: a chapter laid out from folio 1 and
+    shifted by 6, whether the shift came with the job or after its layout, is the same
+    PDF, byte for byte, as the chapter laid out from folio 7."""
+    from press.pdf.plan import Segment
+    from press.pdf.workers import Job, Laid, Typesetters, Written
+
+    prepared = prepare(make_book().root)
+    beta = next(c for c in prepared.chapters if c.part.slug == "beta")
+    roots = tuple(sorted({str(prepared.styles), str(prepared.book.root),
+                          *(str(f.path.parent) for f in prepared.faces)}))
+
+    def job(key, first, shift):
+        html = print_html(prepared, prepared.glossary, Segment(False, (beta,), False, first, True))
+        return Job(key, html, str(prepared.book.root), roots, (), True, 0, shift)
+
+    typesetters = Typesetters(1)
+    written = {}
+    try:
+        for made in (job("at-7", 7, 0), job("shifted", None, 6), job("told", None, None)):
+            typesetters.want([made])
+            while made.key not in written:
+                message = typesetters.next()
+                if isinstance(message, Laid) and message.key == "told":
+                    typesetters.folio("told", 6)
+                if isinstance(message, Written):
+                    written[message.key] = message
+    finally:
+        typesetters.close()
+    assert written["shifted"].shift == written["told"].shift == 6
+    assert written["at-7"].data == written["shifted"].data == written["told"].data
+    # Its pages carry folios 7, 8, ... (a blank page carries none).
+    folios = [(n, page.split()[-1]) for n, page in enumerate(texts(written["told"].data))
+              if page.strip()]
+    assert folios and all(folio == str(7 + n) for n, folio in folios), folios
+
+
+def test_a_part_waiting_for_its_folio_is_dropped_when_the_build_gives_up(make_book):
+    """A worker holding a laid-out part whose folio never comes (the build failed) lets it
+    go and serves the next part."""
+    from press.pdf.workers import Job, Laid, Typesetters, Written
+
+    html = "<p>One short part.</p>"
+    root = str(make_book().root)
+    typesetters = Typesetters(1)
+    try:
+        typesetters.want([Job("waits", html, root, (root,), (), False, 0, None)])
+        assert isinstance(typesetters.next(), Laid)
+        typesetters.drain()
+        assert not typesetters.busy()
+        typesetters.want([Job("next", html, root, (root,), (), False, 0, 0)])
+        messages = [typesetters.next(), typesetters.next()]
+        assert isinstance(messages[-1], Written) and messages[-1].data.startswith(b"%PDF-")
+    finally:
+        typesetters.close()

@@ -7,19 +7,22 @@ written as its own PDF by a worker process (press.pdf.workers), then bound into 
 WeasyPrint then adds the blank left-hand page a part needs before the next one opens,
 exactly as in one long document.
 
-What a part needs from the others is given to it as plain values in its HTML: the folio
-its first page carries, and for the contents the pages of the headings. So:
-- a chapter can be typeset as soon as the length of the chapters before it is known.
-  A worker reports a part's length before it writes the part, so the next chapter
-  starts on another core meanwhile. Where the lengths are not known yet, they are taken
-  from the last build (or estimated from the chapters already laid out), and chapters
-  are typeset side by side; a part typeset on a length that proves wrong is typeset
-  again with the right one, so the book is always the one a single pass would make;
-- the glossary is typeset once, after the chapters, with its page references known;
-- the contents are typeset with the last build's page numbers, and again if they changed;
+What a part needs from the others: its folios, and for the contents, the glossary and
+the index the pages of what they point to. So:
+- every chapter is laid out at once, side by side, from the first moment: its layout
+  depends on nothing before it. Its folios do, and they are set after layout, when the
+  lengths of the parts before it are known (press.pdf.weasy.refolio renumbers the laid
+  pages, the same bytes as a layout begun on that folio); the worker waits for them;
+- the glossary and the index are typeset once the chapters are laid out, with their page
+  references known, side by side; the index's folios wait for the glossary's length;
+- the contents are typeset once their numbers are known: after the chapters, and after
+  the glossary when an index follows it. When the glossary's or index's references
+  point into the front matter, the front matter goes first on a guessed contents, and
+  again if the guess was wrong;
 - a part whose HTML is unchanged is never typeset twice: parts are kept by a hash of
-  their HTML, style sheets and WeasyPrint version, in memory and in build/.cache/print.
-  Editing a paragraph typesets that chapter alone, unless its length changes.
+  their HTML, style sheets and WeasyPrint version, in memory and in build/.cache/print,
+  with the folio shift they were written with. Editing a paragraph typesets that chapter
+  alone, unless its length changes (then the parts after it are written again).
 """
 from __future__ import annotations
 
@@ -68,6 +71,8 @@ class Part:
 
     laid: Laid
     data: bytes | None = None
+    shift: int | None = None  # what was added to its folios as laid out, in `data`
+    fresh: bool = True  # typeset by this process, not on the shelf yet
 
 
 @dataclass
@@ -134,12 +139,15 @@ class Paginator:
         except OSError:
             return  # a cache that cannot be kept only makes the next build slower
         for key, part in self.parts.items():
-            if not (self.shelf / f"{key}.pdf").is_file() and part.data is not None:
+            if part.fresh and part.data is not None:
                 laid = part.laid
-                keep_entry(self.shelf / f"{key}.pdf", key, part.data)  # sealed (memo.py)
+                # Sealed (memo.py); the PDF by its folio shift too, the one the facts name.
+                keep_entry(self.shelf / f"{key}.pdf", f"{key}@{part.shift}", part.data)
                 keep_entry(self.shelf / f"{key}.json", key, json.dumps({
                     "pages": laid.pages, "anchors": laid.anchors, "marks": laid.marks,
-                    "warnings": laid.warnings, "starts": laid.starts}).encode("utf-8"))
+                    "warnings": laid.warnings, "starts": laid.starts,
+                    "shift": part.shift}).encode("utf-8"))
+                part.fresh = False
         for old in self.shelf.iterdir():
             if old.suffix in (".pdf", ".json") and old.stem not in self.parts \
                     and old.name != "last.json":
@@ -151,13 +159,15 @@ class Paginator:
         if self.shelf is None:
             return None
         saved = shelved_facts(unsealed(self.shelf / f"{key}.json", key))
-        data = unsealed(self.shelf / f"{key}.pdf", key)
-        if saved is None or data is None or not passive_pdf(data):
+        if saved is None:
+            return None
+        data = unsealed(self.shelf / f"{key}.pdf", f"{key}@{saved['shift']}")
+        if data is None or not passive_pdf(data):
             return None  # unsound, or not what a typesetter writes: typeset it again
         marks = [tuple(m) if m else None for m in saved["marks"]]
         starts = {k: [tuple(s) for s in v] for k, v in saved["starts"].items()}
         return Part(Laid(key, saved["pages"], saved["anchors"], marks, saved["warnings"],
-                         starts), data)
+                         starts), data, saved["shift"], fresh=False)
 
     def _recall(self) -> None:
         """In a new process, the last build's lengths and contents numbers, from the shelf."""
@@ -192,6 +202,7 @@ def shelved_facts(data: bytes | None) -> dict | None:
               and all(m is None or isinstance(m, list) for m in saved["marks"])
               and isinstance(saved["warnings"], list)
               and all(type(w) is str for w in saved["warnings"])
+              and type(saved["shift"]) is int
               and isinstance(saved["starts"], dict)
               and all(type(k) is str and isinstance(v, list)
                       and all(isinstance(s, list) and all(type(n) is int for n in s) for s in v)
@@ -227,11 +238,20 @@ class _Run:
         self.have: dict[str, Part] = {}  # parts typeset or recalled in this run
         self.front_parts = tuple(c for c in p.chapters if c.part.kind == "front")
         self.body = [c for c in p.chapters if c.part.kind != "front"]
+        # Whether the glossary's or the index's page references point into the front
+        # matter: then they wait for its layout, and it is laid out again if the contents'
+        # guessed numbers prove wrong. Most books have none there.
+        self.refs_in_front = any(
+            use.part.kind == "front" for item in p.glossary for use in item.uses) or any(
+            loc.part.kind == "front" for group in p.index for entry in group.entries
+            for e in (entry, *entry.subentries) for loc in e.locators)
         self.toc = dict(paginator.toc)
         self.used: list[str] = []
         self.slugs: dict[str, str] = {}  # key -> the slug of the part it typesets
         self.jobs_html: dict[str, str] = {}  # key -> a chapter's HTML, for length guesses
+        self.shifts: dict[str, int] = {}  # key -> the folio shift its part is wanted with
         self.glossary_job: Job | None = None  # the glossary's job in the latest plan
+        self.references: dict[tuple, tuple] = {}  # laid parts -> glossary items, index
         # Each document is rendered (and hashed) once per run, not once per message from
         # a worker: with many chapters that made a layout quadratic in their number.
         self.made_jobs: dict[tuple, Job] = {}
@@ -250,7 +270,8 @@ class _Run:
         return made
 
     def _job(self, segment: Segment, items=None) -> Job:
-        segment = replace(segment, shared_css=bool(self.css))
+        # No first folio in the HTML: the worker shifts the folios after layout.
+        segment = replace(segment, shared_css=bool(self.css), first_folio=None)
         html = self.render(segment, self.p.glossary if items is None else items)
         digest = self.head.copy()
         digest.update(html.encode("utf-8", "surrogatepass"))
@@ -266,6 +287,24 @@ class _Run:
             self.have[key] = part
         return part
 
+    def want(self, job: Job, first: int | None, wanted: list[Job]):
+        """Ask for a part written with its first folio `first` (0: as its CSS says, None:
+        not known yet); returns its layout facts once it is laid out, or None."""
+        shift = None if first is None else max(first - 1, 0)
+        if shift is not None:
+            self.shifts[job.key] = shift
+            self.pg.typesetters.folio(job.key, shift)  # to a worker that waits for it
+        part = self.known(job.key)
+        if part is None or (part.data is not None and shift is not None
+                            and part.shift != shift):
+            wanted.append(replace(job, shift=shift))  # (a busy key is not sent twice)
+        return part.laid if part is not None else None
+
+    def written(self, key: str) -> bool:
+        part = self.have.get(key)
+        return part is not None and part.data is not None and key in self.shifts \
+            and part.shift == self.shifts[key]
+
     def per_page(self) -> float | None:
         """Characters of HTML per printed page, in the chapters laid out so far."""
         laid = [(len(self.jobs_html[k]), part.laid.pages) for k, part in self.have.items()
@@ -274,18 +313,9 @@ class _Run:
             return None
         return sum(size for size, _ in laid) / sum(pages for _, pages in laid)
 
-    def guess(self, chapter, html: str, per_page: float | None) -> int | None:
-        """A chapter's length before it is laid out: the last build's, or an estimate from
-        the text per page of the chapters laid out so far (even: chapters open on the
-        right). A wrong guess costs only work done on an otherwise idle core."""
-        last = self.pg.lengths.get(chapter.part.slug)
-        if last:
-            return last
-        return self.estimate(html, per_page)
-
-    def estimate(self, html: str, per_page: float | None = None) -> int | None:
-        """A part's length from its text, at the chapters' text per page so far (even)."""
-        per_page = per_page or self.per_page()
+    def estimate(self, html: str) -> int | None:
+        """A part's length from its text, at the chapters' text per page (even)."""
+        per_page = self.per_page()
         if per_page is None:
             return None
         pages = max(1, round(len(html) / per_page))
@@ -294,15 +324,11 @@ class _Run:
     def run(self) -> Printed:
         while (plan := self.plan()) is None:
             self.wait()
-        order, items, index = plan
-        while any(self.have[key].data is None for key in order):
-            self.pg.typesetters.want([])
-            self.wait()
+        order, items, index, body_start = plan
         self.used = order
         parts = [self.have[key] for key in order]
         anchors = self.anchors(order)
         marks = [mark for part in parts for mark in part.laid.marks]
-        body_start = parts[0].laid.pages  # the front matter's pages are numbered in roman
         # Every use keeps its named destination, as when it had an element of its own.
         places = self.places(order)
         data = self.pg.bind(tuple(order), [part.data for part in parts], body_start, places)
@@ -311,71 +337,111 @@ class _Run:
                        places)
 
     def plan(self):
-        """Send out what can be typeset now; once every part is laid out, return the parts
-        in order and the glossary items; until then None."""
+        """Send out what can be typeset now; once every part is written, return the parts
+        in order, the glossary items, the index and where the body begins; until then None.
+
+        The chapters go out at once and side by side: their layout depends on nothing
+        before them. The glossary and the index need the chapters' pages; the contents,
+        in the front matter, need the chapters' and the back matter's first folios.
+        """
         has_glossary = bool(self.p.glossary)
         wanted: list[Job] = []
         body, folio_next = self.plan_chapters(has_glossary, wanted)
-        body_laid = folio_next is not None and all(key in self.have for key in body)
-        # The contents' numbers depend on the chapters alone (folios restart at 1 with
-        # them, and the glossary opens where they end). Until the chapters are laid out,
-        # the contents go out with the last build's numbers, if there was one.
-        if body_laid:
-            self.toc = self.contents(body, folio_next if has_glossary else None,
-                                     self.index_folio(folio_next, has_glossary))
-        front = None
-        if body_laid or self.toc:
-            front = self.job(Segment(True, self.front_parts, False, None,
-                                     bool(self.body or has_glossary or self.p.index),
-                                     self.toc),
-                             memo=("front", tuple(sorted(self.toc.items()))))
-            self.slugs[front.key] = "front"
-            if self.known(front.key) is None:
-                wanted.append(front)
-        if not body_laid or front.key not in self.have:
-            self.pg.typesetters.want(wanted)
-            return None
-        order = [front.key, *body]
-        items = ()
-        if has_glossary:
-            # Its page references need every use placed, the front matter's included.
-            body_start = self.have[front.key].laid.pages
-            items = self.glossary_pages(order, body_start)
-            folio = folio_next if self.body else None
-            glossary = self.job(Segment(False, (), True, folio, bool(self.p.index)), items,
-                                memo=("glossary", folio, tuple(item.pages for item in items)))
-            self.slugs[glossary.key] = "glossary"
-            self.glossary_job = glossary
-            order.append(glossary.key)
-            if self.known(glossary.key) is None:
-                wanted.append(glossary)
-        index = ()
-        if self.p.index:
-            # It opens after the glossary: typeset on the glossary's guessed length while
-            # the glossary is laid out (on the other core), again if the guess was wrong.
-            first = self.index_folio(folio_next, has_glossary)
-            if first is None:
-                self.pg.typesetters.want(wanted)
-                return None
-            body_start = self.have[front.key].laid.pages
-            # Marks are in the front matter and the chapters, laid out by now.
-            index = book_index.with_pages(self.p.index, self.anchors([front.key, *body]),
-                                          body_start)
-            job = self.job(Segment(False, (), False, first if self.body or has_glossary
-                                   else None, False, index=index), items)
-            self.slugs[job.key] = "index"
-            if self.known(job.key) is None:
-                wanted.append(job)
-            if has_glossary and self.glossary_job.key not in self.have:
-                self.pg.typesetters.want(wanted)
-                return None  # its folio is a guess until the glossary is laid out
-            order.append(job.key)
+        done = folio_next is not None  # every chapter laid out
+        front = self.plan_front(body, folio_next, has_glossary, wanted) if done else None
+        back = self.plan_back(body, folio_next, front, has_glossary, wanted) if done else None
         self.pg.typesetters.want(wanted)
-        return (order, items, index) if all(key in self.have for key in order) else None
+        if back is None or front is None:
+            return None
+        order = [front, *body, *back[0]]
+        if not all(self.written(key) for key in order):
+            return None
+        return order, back[1], back[2], self.have[front].laid.pages
 
-    def index_folio(self, folio_next: int, has_glossary: bool):
+    def plan_chapters(self, has_glossary: bool, wanted: list[Job]):
+        """Each chapter's job, all wanted at once; its first folio is known once the
+        chapters before it are laid out. Returns the chapters' keys and the folio after
+        the last one (None until every chapter is laid out)."""
+        body: list[str] = []
+        folio_next: int | None = 1
+        for n, chapter in enumerate(self.body):
+            more = n + 1 < len(self.body) or has_glossary or bool(self.p.index)
+            job = self.job(Segment(False, (chapter,), False, None, more),
+                           memo=("chapter", n, more))
+            self.jobs_html[job.key], self.slugs[job.key] = job.html, chapter.part.slug
+            body.append(job.key)
+            first = None if folio_next is None else (0 if n == 0 else folio_next)
+            laid = self.want(job, first, wanted)
+            folio_next = None if laid is None or folio_next is None else \
+                folio_next + laid.pages
+        return body, folio_next
+
+    def back_base(self, body: list[str], front: str | None):
+        """The parts the glossary's and index's page references are counted in, and the
+        index of the first chapter page among them; None until they are laid out."""
+        if not self.refs_in_front:
+            return body, 0
+        if front is None or front not in self.have:
+            return None
+        return [front, *body], self.have[front].laid.pages
+
+    def plan_back(self, body, folio_next: int, front: str | None, has_glossary: bool,
+                  wanted: list[Job]):
+        """The glossary's and the index's jobs, on the chapters' pages: (their keys, the
+        glossary items, the index), or None while the front matter they need is not laid
+        out."""
+        base = self.back_base(body, front)
+        if base is None:
+            return None
+        order, body_start = base
+        laid = (tuple(order), body_start)  # what the references' pages follow from
+        if laid not in self.references:
+            self.references[laid] = (
+                self.glossary_pages(order, body_start) if has_glossary else (),
+                book_index.with_pages(self.p.index, self.anchors(order), body_start)
+                if self.p.index else ())
+        items, index = self.references[laid]
+        keys = []
+        if has_glossary:
+            folio = folio_next if self.body else 0
+            glossary = self.job(Segment(False, (), True, None, bool(self.p.index)), items,
+                                memo=("glossary", laid))
+            self.slugs[glossary.key], self.glossary_job = "glossary", glossary
+            self.want(glossary, folio, wanted)
+            keys.append(glossary.key)
+        if self.p.index:
+            # Its first folio follows the glossary's length, known once that is laid out:
+            # the index is laid out meanwhile on another core, its folios shifted after.
+            job = self.job(Segment(False, (), False, None, False, index=index), items,
+                           memo=("index", laid))
+            self.slugs[job.key] = "index"
+            first = self.index_folio(folio_next, has_glossary, guess=False)
+            self.want(job, first if first is None or self.body or has_glossary else 0,
+                      wanted)
+            keys.append(job.key)
+        return keys, items, index
+
+    def plan_front(self, body, folio_next: int, has_glossary: bool, wanted: list[Job]):
+        """The front matter's job, its contents numbered from the chapters' layout, or None
+        until those numbers are known: when the index follows the glossary, its folio
+        waits for the glossary's length, unless the glossary's or index's references
+        need the front matter first (then it is typeset on a guess, again if wrong)."""
+        exact = self.index_folio(folio_next, has_glossary, guess=False)
+        index_folio = exact if exact is not None or not self.refs_in_front else \
+            self.index_folio(folio_next, has_glossary, guess=True)
+        if self.p.index and index_folio is None:
+            return None
+        self.toc = self.contents(body, folio_next if has_glossary else None, index_folio)
+        more = bool(self.body or has_glossary or self.p.index)
+        front = self.job(Segment(True, self.front_parts, False, None, more, self.toc),
+                         memo=("front", tuple(sorted(self.toc.items()))))
+        self.slugs[front.key] = "front"
+        self.want(front, 0, wanted)
+        return front.key
+
+    def index_folio(self, folio_next: int, has_glossary: bool, guess: bool):
         """The folio the index opens on: after the glossary, whose length is known once it
-        is laid out, and until then guessed (the last build's, or from its text)."""
+        is laid out; with guess, until then the last build's or one from its text."""
         if not self.p.index:
             return None
         if not has_glossary:
@@ -383,30 +449,10 @@ class _Run:
         job = self.glossary_job
         if job is not None and job.key in self.have:
             return folio_next + self.have[job.key].laid.pages
-        last = self.pg.lengths.get("glossary") or (job and self.estimate(job.html))
-        return folio_next + last if last else None
-
-    def plan_chapters(self, has_glossary: bool, wanted: list[Job]):
-        """Each chapter's job, on the folio the chapters before it end on (laid out, or
-        guessed); the ones not typeset yet go to `wanted`. Returns the chapters' keys and
-        the folio after the last one, or None when a length can't even be guessed yet."""
-        body: list[str] = []
-        folio_next, per_page = 1, self.per_page()
-        for n, chapter in enumerate(self.body):
-            more = n + 1 < len(self.body) or has_glossary
-            first = None if n == 0 else folio_next
-            job = self.job(Segment(False, (chapter,), False, first, more),
-                           memo=("chapter", n, first, more))
-            self.jobs_html[job.key], self.slugs[job.key] = job.html, chapter.part.slug
-            body.append(job.key)
-            part = self.known(job.key)
-            if part is None:
-                wanted.append(job)
-            length = part.laid.pages if part else self.guess(chapter, job.html, per_page)
-            if length is None:
-                return body, None
-            folio_next += length
-        return body, folio_next
+        if not guess:
+            return None
+        last = self.pg.lengths.get("glossary") or (job and self.estimate(job.html)) or 2
+        return folio_next + last
 
     def contents(self, body: list[str], glossary_folio: int | None,
                  index_folio: int | None = None) -> dict[str, str]:
@@ -475,8 +521,9 @@ class _Run:
             self.pg.laid_out += 1
             self.have.setdefault(message.key, Part(message))
         elif isinstance(message, Written):
-            if message.key in self.have:
-                self.have[message.key].data = message.data
+            part = self.have.get(message.key)
+            if part is not None and message.data is not None:
+                part.data, part.shift, part.fresh = message.data, message.shift, True
         elif isinstance(message, Failed):
             if message.problems:
                 raise BuildError(message.problems)

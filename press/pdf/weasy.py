@@ -13,6 +13,7 @@ load_weasyprint()  # W003, not a traceback, when Pango is missing
 
 import pydyf  # noqa: E402
 import weasyprint.pdf as weasyprint_pdf  # noqa: E402
+import weasyprint.document as weasyprint_document  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 from weasyprint.urls import FatalURLFetchingError, URLFetcher  # noqa: E402
 
@@ -52,15 +53,26 @@ def _fonts_with_plain_hyphens(build_fonts_dictionary):
     return build
 
 
+def _keeping_context(layout_document):
+    """layout_document, leaving its layout context on the HTML object it lays out, where
+    the Document keeps it (refolio needs the page states to number the pages again)."""
+    def lay_out(html, root_box, context, *args, **kwargs):
+        html.press_context = context
+        return layout_document(html, root_box, context, *args, **kwargs)
+    lay_out.press_fix = True
+    return lay_out
+
+
 def install_fixes() -> None:
-    """Two fixes to WeasyPrint's PDF writer, installed by a process before it writes a PDF
-    (the typesetting workers, at start); nothing is changed by importing this module.
+    """Three changes to WeasyPrint, installed by a process before it lays out and writes a
+    PDF (the typesetting workers, at start); nothing is changed by importing this module.
 
     - pydyf's page references, built once per page count instead of per use (the same
       bytes, about 2 s of 10 less on the 260-page benchmark book);
-    - hyphens that copy as "-" (see _fonts_with_plain_hyphens).
+    - hyphens that copy as "-" (see _fonts_with_plain_hyphens);
+    - a laid-out document keeps its layout context, for refolio.
 
-    Both change WeasyPrint for the whole process, which is why only processes that write
+    They change WeasyPrint for the whole process, which is why only processes that write
     PDFs call this; calling it again changes nothing.
     """
     if getattr(pydyf.PDF.page_references, "fget", None) is not _page_references:
@@ -68,6 +80,33 @@ def install_fixes() -> None:
     if not getattr(weasyprint_pdf.build_fonts_dictionary, "press_fix", False):
         weasyprint_pdf.build_fonts_dictionary = _fonts_with_plain_hyphens(
             weasyprint_pdf.build_fonts_dictionary)
+    if not getattr(weasyprint_document.layout_document, "press_fix", False):
+        weasyprint_document.layout_document = _keeping_context(
+            weasyprint_document.layout_document)
+
+
+def refolio(document, shift: int) -> None:
+    """Add `shift` to the page counter of every page of a laid-out document, and make its
+    margin boxes (folios, running heads) again, as WeasyPrint makes them at the end of
+    layout. Nothing else on a page depends on the counter (print.css uses it only in
+    margin boxes), so the pages are those a layout that began at the shifted folio makes,
+    byte for byte (tests/test_paginate.py), for a few milliseconds instead of a layout.
+    """
+    import copy
+
+    from weasyprint.formatting_structure.boxes import MarginBox
+    from weasyprint.layout.background import layout_backgrounds
+    from weasyprint.layout.page import make_margin_boxes
+
+    context = document._html.press_context  # see _keeping_context
+    for number, page in enumerate(document.pages, start=1):
+        box = page._page_box
+        state = copy.deepcopy(context.page_maker[number][3])
+        state[1]["page"][-1] += shift  # the counter values the margin boxes show
+        context.current_page = number
+        kept = [child for child in box.children if not isinstance(child, MarginBox)]
+        box.children = (*kept, *make_margin_boxes(context, box, state))
+        layout_backgrounds(box, context.get_image_from_uri)
 
 
 class ConfinedFetcher(URLFetcher):

@@ -4,8 +4,12 @@ WeasyPrint's laid-out pages hold C objects and cannot leave the process that mad
 so each worker does both jobs for a part: lay it out, report what the book needs to
 know at once (its page count, where its anchors and page texts fall), then write the
 part as a tagged PDF and send the bytes (press.pdf.bind puts the parts together).
-Reporting before writing lets the next part, whose first folio depends on this one's
-length, start on another worker while this one writes.
+
+A part is laid out without knowing where in the book it falls: its folios are the only
+thing that depends on the parts before it, and they are set after layout, by renumbering
+its pages (press.pdf.weasy.refolio). So every chapter can be laid out at once, on any
+core; a worker whose part's first folio is not known yet when its layout ends waits for
+a Folio message (the parts before it are then being laid out on the other cores).
 
 A worker imports WeasyPrint and loads the fonts once, then serves parts until its input
 closes; the style sheets are parsed once per worker and kept while they are unchanged.
@@ -43,6 +47,9 @@ class Job:
     css: tuple[tuple[str, str], ...]  # style sheets: (text, base URL)
     more: bool  # another part follows: its last page only shows where that part opens
     epoch: int  # SOURCE_DATE_EPOCH for the fonts' time stamps
+    # Added to every folio of the part as laid out; None: not known yet, a Folio message
+    # says it once the part is laid out. Not in the key: layout does not depend on it.
+    shift: int | None = 0
 
 
 @dataclass
@@ -60,7 +67,16 @@ class Laid:
 @dataclass
 class Written:
     key: str
-    data: bytes  # the part's tagged PDF
+    data: bytes | None  # the part's tagged PDF; None: it was no longer wanted
+    shift: int | None = 0  # the folio shift it was written with
+
+
+@dataclass(frozen=True)
+class Folio:
+    """To a worker holding a laid-out part: the shift of its folios, or None (drop it)."""
+
+    key: str
+    shift: int | None
 
 
 @dataclass
@@ -110,13 +126,15 @@ def serve(source, sink) -> None:
     warm_up(fonts)
     collect_less()
     while (job := receive(source)) is not None:
+        if isinstance(job, Folio):
+            continue  # for a part whose layout failed: nothing waits for it
         try:
             css = sheets.get(job.css)
             if css is None:
                 sheets.clear()
                 css = sheets[job.css] = [pdf.stylesheet(text, url, job.roots, fonts)
                                          for text, url in job.css]
-            send(sink, typeset(job, fonts, css, sink))
+            send(sink, typeset(job, fonts, css, source, sink))
         except BuildError as error:
             send(sink, Failed(job.key, list(error.problems)))
         except Exception:  # noqa: BLE001 - reported by the build, with the worker's trace
@@ -161,7 +179,7 @@ def warm_up(fonts) -> None:
         font_config=fonts).write_pdf(pdf_variant="pdf/ua-1")
 
 
-def typeset(job: Job, fonts, css, sink) -> Written:
+def typeset(job: Job, fonts, css, source, sink) -> Written:
     from press.pdf import mend, pagelist
     from press.pdf import weasy as pdf
 
@@ -178,10 +196,23 @@ def typeset(job: Job, fonts, css, sink) -> Written:
     anchors = pdf.anchor_pages(part)
     marks, starts = pagelist.page_facts(part.pages)
     send(sink, Laid(job.key, len(part.pages), anchors, marks, warnings, starts))
+    shift = job.shift if job.shift is not None else folio_shift(job, source)
+    if shift is None:
+        return Written(job.key, None, None)
+    if shift:
+        pdf.refolio(document, shift)
     # fontTools stamps subset fonts with SOURCE_DATE_EPOCH, or with 'now': the worker is a
     # process of the build's own, and its clock is the book's date.
     os.environ["SOURCE_DATE_EPOCH"] = str(job.epoch)
-    return Written(job.key, pdf.part_bytes(part, set(anchors)))
+    return Written(job.key, pdf.part_bytes(part, set(anchors)), shift)
+
+
+def folio_shift(job: Job, source) -> int | None:
+    """Wait for the build to say where the part falls (None: drop it)."""
+    message = receive(source)
+    if not isinstance(message, Folio) or message.key != job.key:
+        raise RuntimeError(f"expected the folio of part {job.key[:12]}, got {message!r}")
+    return message.shift
 
 
 def main() -> None:
@@ -205,10 +236,17 @@ class Worker:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         env=env)
         self.job: Job | None = None  # the job in hand, until it is written or failed
+        self.told = False  # the job's folio shift has been sent (a Job with shift None)
 
     def give(self, job: Job) -> None:
-        self.job = job
+        self.job, self.told = job, job.shift is not None
         send(self.process.stdin, job)
+
+    def tell(self, shift: int | None) -> None:
+        """The folio shift of the part in hand, once (it is read after its layout)."""
+        if self.job is not None and not self.told:
+            self.told = True
+            send(self.process.stdin, Folio(self.job.key, shift))
 
     def close(self) -> None:
         """Stop the worker: at once if it holds a job nobody waits for any more."""
@@ -256,6 +294,12 @@ class Typesetters:
     def busy(self) -> bool:
         return any(w.job for w in self.workers)
 
+    def folio(self, key: str, shift: int) -> None:
+        """Tell the worker laying out this part (if any) its folio shift."""
+        for worker in self.workers:
+            if worker.job is not None and worker.job.key == key:
+                worker.tell(shift)
+
     def next(self):
         """Wait for the next message from any worker: a Laid, Written or Failed."""
         if not self.busy():
@@ -280,6 +324,8 @@ class Typesetters:
     def drain(self) -> None:
         """Let the workers finish what they hold, ignoring it (after a failure)."""
         self.queue = []
+        for worker in self.workers:
+            worker.tell(None)  # a part waiting for its folio is dropped
         while self.busy():
             try:
                 self.next()
