@@ -236,6 +236,21 @@ def test_weasyprint_strands_a_word_and_mend_repairs_it(stranding, tmp_path):
     assert "T001" in {f.code for f in findings}
 
 
+def test_the_first_nudge_comes_before_the_first_layout(stranding):
+    """Spaces go inside the inline elements of every paragraph before it is laid out
+    (mend.forestall): the stranded word above never happens, so no second layout."""
+    layouts = []
+
+    def counting(html):
+        layouts.append(html)
+        return lay(html)
+
+    document, left = mend.laid_out(stranding, counting)
+    assert left == [] and len(layouts) == 1
+    assert '<span> summit</span>' in layouts[0] and '<a id="x" href="#x"> emerging' in layouts[0]
+    assert mend.forestall('<h2 data-b="h"> <em>x</em></h2>') == '<h2 data-b="h"> <em>x</em></h2>'
+
+
 def test_keep_whole_leaves_tags_alone():
     fragment = '<p data-b="k"><a href="#security">security</a> and security.</p>'
     kept = mend.keep_whole(fragment, "security")
