@@ -39,6 +39,7 @@ class Fault:
     key: str | None  # the paragraph's data-b key
     text: str  # the line's text
     word: str = ""  # the hyphenated word to keep whole
+    first: int = 0  # index of the page where the paragraph begins
 
 
 @dataclass
@@ -87,6 +88,7 @@ def find(pages) -> list[Fault]:
 def paragraph_faults(rows: list[Row], boxes) -> list[Fault]:
     element = rows[0].block.element
     key = element.get("data-b") if element is not None else None
+    first = rows[0].page
     texts = [line_text(row.line, boxes).rstrip() for row in rows]
     faults, run = [], 0
     for n, row in enumerate(rows):
@@ -94,15 +96,15 @@ def paragraph_faults(rows: list[Row], boxes) -> list[Fault]:
         used = line_end(row.line, boxes) - row.block.content_box_x()
         if not last and used < SHORT * row.block.width \
                 and not _forced(row.line, boxes):
-            faults.append(Fault("stranded", row.page, key, text.strip()))
+            faults.append(Fault("stranded", row.page, key, text.strip(), "", first))
         word = "" if last else broken_word(text, texts[n + 1])
         run = run + 1 if word else 0
         if run >= 3:
-            faults.append(Fault("run", row.page, key, text, word))
+            faults.append(Fault("run", row.page, key, text, word, first))
         if word and n + 2 == len(rows) and " " not in texts[-1].strip():
-            faults.append(Fault("fragment", row.page, key, texts[-1], word))
+            faults.append(Fault("fragment", row.page, key, texts[-1], word, first))
         if word and rows[n + 1].page != row.page and row.page % 2 == 0:
-            faults.append(Fault("turn", row.page, key, text, word))
+            faults.append(Fault("turn", row.page, key, text, word, first))
     return faults
 
 
@@ -169,8 +171,10 @@ def nudges_for(fault: Fault, tried: set) -> list:
             if (fault.key, nudge.__name__, word) not in tried]
 
 
-def nudged(html: str, faults: list[Fault], tried: set) -> str:
-    """The HTML with the first nudge that changes each faulty paragraph applied."""
+def nudged(html: str, faults: list[Fault], tried: set) -> tuple[str, list]:
+    """The HTML with the first nudge that changes each faulty paragraph applied, and the
+    nudges applied: (fault, nudge, word)."""
+    applied = []
     for fault in faults:
         span = element_span(html, fault.key) if fault.key else None
         if span is None:
@@ -181,8 +185,9 @@ def nudged(html: str, faults: list[Fault], tried: set) -> str:
             changed = nudge(html[start:end], word)
             if changed != html[start:end]:  # (spaces may be inside already: forestall)
                 html = html[:start] + changed + html[end:]
+                applied.append((fault, nudge, word))
                 break
-    return html
+    return html, applied
 
 
 PARAGRAPH = re.compile(r'(<p\b[^>]*\sdata-b="[^"]*"[^>]*>)(.*?)(</p>)', re.S)
@@ -194,18 +199,37 @@ def forestall(html: str) -> str:
     return PARAGRAPH.sub(lambda m: m.group(1) + spaces_inside(m.group(2)) + m.group(3), html)
 
 
-def laid_out(html: str, lay):
+def laid_out(html: str, lay, resume: bool = False):
     """The part laid out by lay(html), and again with nudges while a nudge not yet tried
-    is left for a fault. Returns the document and the faults still in it."""
+    is left for a fault. Returns the document and the faults still in it.
+
+    resume: a word kept whole is kept whole in the laid-out document's box tree, which is
+    laid out again only from the paragraph's page on (press.pdf.relayout; in the
+    typesetting workers, where WeasyPrint's pagination can be resumed)."""
     html = forestall(html)
     document = lay(html)
     faults = find(document.pages)
     tried: set = set()
     for _ in range(ROUNDS):
-        changed = nudged(html, faults, tried)
-        if changed == html:
+        html, applied = nudged(html, faults, tried)
+        if not applied:
             break
-        html = changed
-        document = lay(html)
+        if not (resume and relaid(document, applied)):
+            document = lay(html)
         faults = find(document.pages)
     return document, faults
+
+
+def relaid(document, applied: list) -> bool:
+    """Apply the nudges to the document's box tree and paginate it again from the first
+    page they change; False (the tree may be changed) where that cannot be done."""
+    from press.pdf import relayout
+
+    if not relayout.resumable(document) or any(nudge is not keep_whole
+                                               for _, nudge, _ in applied):
+        return False
+    paths = [relayout.keep_whole(document, fault.key, word) for fault, _, word in applied]
+    if None in paths:
+        return False
+    relayout.relayout(document, min(fault.first for fault, _, _ in applied), paths)
+    return True

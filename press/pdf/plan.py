@@ -44,7 +44,7 @@ from press.util.memo import keep_entry, unsealed
 
 # The code that decides what a typeset part holds, besides its HTML: a change to it
 # makes every kept part stale.
-PART_CODE = ("workers.py", "weasy.py", "pagelist.py", "mend.py")
+PART_CODE = ("workers.py", "weasy.py", "pagelist.py", "mend.py", "relayout.py")
 
 
 @dataclass(frozen=True)

@@ -54,10 +54,11 @@ def _fonts_with_plain_hyphens(build_fonts_dictionary):
 
 
 def _keeping_context(layout_document):
-    """layout_document, leaving its layout context on the HTML object it lays out, where
-    the Document keeps it (refolio needs the page states to number the pages again)."""
+    """layout_document, leaving its layout context and box tree on the HTML object it lays
+    out, where the Document keeps them (refolio needs the page states to number the pages
+    again, press.pdf.relayout both to paginate again from a page)."""
     def lay_out(html, root_box, context, *args, **kwargs):
-        html.press_context = context
+        html.press_context, html.press_root = context, root_box
         return layout_document(html, root_box, context, *args, **kwargs)
     lay_out.press_fix = True
     return lay_out
@@ -70,7 +71,8 @@ def install_fixes() -> None:
     - pydyf's page references, built once per page count instead of per use (the same
       bytes, about 2 s of 10 less on the 260-page benchmark book);
     - hyphens that copy as "-" (see _fonts_with_plain_hyphens);
-    - a laid-out document keeps its layout context, for refolio.
+    - a laid-out document keeps its layout context, for refolio, and its pagination can
+      be resumed from a page (press.pdf.relayout).
 
     They change WeasyPrint for the whole process, which is why only processes that write
     PDFs call this; calling it again changes nothing.
@@ -83,6 +85,9 @@ def install_fixes() -> None:
     if not getattr(weasyprint_document.layout_document, "press_fix", False):
         weasyprint_document.layout_document = _keeping_context(
             weasyprint_document.layout_document)
+    from press.pdf import relayout
+
+    relayout.install()
 
 
 def refolio(document, shift: int) -> None:

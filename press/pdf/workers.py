@@ -190,7 +190,7 @@ def typeset(job: Job, fonts, css, source, sink) -> Written:
         return pdf.layout(html, Path(job.base), job.roots, tries[-1], fonts, css)
 
     # A part with a word stranded mid-paragraph is laid out again, nudged (mend.py).
-    document, _ = mend.laid_out(job.html, lay)
+    document, _ = mend.laid_out(job.html, lay, resume=True)
     warnings = tries[-1]
     part = document.copy(document.pages[:-1] if job.more else document.pages)
     anchors = pdf.anchor_pages(part)
@@ -246,7 +246,10 @@ class Worker:
         """The folio shift of the part in hand, once (it is read after its layout)."""
         if self.job is not None and not self.told:
             self.told = True
-            send(self.process.stdin, Folio(self.job.key, shift))
+            try:
+                send(self.process.stdin, Folio(self.job.key, shift))
+            except OSError:
+                pass  # it has died: the build hears of it from its output (WorkerDied)
 
     def close(self) -> None:
         """Stop the worker: at once if it holds a job nobody waits for any more."""
