@@ -224,6 +224,36 @@ def part_bytes(document, anchors: set[str]) -> bytes:
     return pdf_bytes(document, "part")
 
 
+def join_leaders(document) -> None:
+    """Make each leader (the contents' dots) one run of text instead of one box a dot.
+
+    WeasyPrint fills a leader with copies of its text box, side by side from the line's
+    end, and draws and tags each copy on its own: 6,000 of them in the contents of the
+    264-page benchmark book, most of the time it takes to write the front matter. One
+    box holding the copies' text, where the first copy stands, draws the same dots.
+    """
+    import copy
+
+    from weasyprint.formatting_structure.boxes import ParentBox, TextBox
+
+    def visit(box) -> None:
+        children = getattr(box, "children", ())
+        if getattr(box, "is_leader", False) and len(children) > 1 \
+                and all(isinstance(child, TextBox) for child in children):
+            dots = sorted(children, key=lambda child: child.position_x)
+            joined = dots[0].copy_with_text(dots[0].text * len(dots))
+            joined.pango_layout = copy.copy(dots[0].pango_layout)
+            joined.pango_layout.text = joined.text
+            joined.width = dots[-1].position_x + dots[-1].width - dots[0].position_x
+            box.children = (joined,)
+        elif isinstance(box, ParentBox):
+            for child in children:
+                visit(child)
+
+    for page in document.pages:
+        visit(page._page_box)
+
+
 def anchor_pages(document) -> dict[str, int]:
     """The page index (0-based) on which each id of the document lands."""
     pages = {}

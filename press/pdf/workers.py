@@ -201,6 +201,7 @@ def typeset(job: Job, fonts, css, source, sink) -> Written:
         return Written(job.key, None, None)
     if shift:
         pdf.refolio(document, shift)
+    pdf.join_leaders(document)
     # fontTools stamps subset fonts with SOURCE_DATE_EPOCH, or with 'now': the worker is a
     # process of the build's own, and its clock is the book's date.
     os.environ["SOURCE_DATE_EPOCH"] = str(job.epoch)
