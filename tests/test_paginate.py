@@ -354,3 +354,23 @@ def test_a_leader_drawn_as_one_run_shows_the_same_dots(make_book):
         b = other.render(scale=2).to_pil().convert("L")
         differing = sum(abs(x - y) > 64 for x, y in zip(a.tobytes(), b.tobytes()))
         assert differing <= a.width * a.height // 2000  # antialiasing at most
+
+
+def test_a_book_with_glossary_and_index_comes_whole_from_the_shelf(tmp_path):
+    """The index opens after the glossary and the contents name both: with every part on
+    the shelf, a new process lays out nothing and binds the same book."""
+    from bench.synth import Spec, synthesize
+
+    root = synthesize(tmp_path / "manuscript", Spec(pages=10, chapters=2, terms=4)).root
+    prepared = prepare(root)
+    assert prepared.glossary and prepared.index
+    first, later = Paginator(), Paginator()
+    first.shelf = later.shelf = tmp_path / "print"
+    try:
+        made = lay_out(prepared, first)
+        first.save()
+        again = lay_out(prepared, later)
+        assert later.laid_out == 0 and again.data == made.data
+    finally:
+        first.typesetters.close()
+        later.typesetters.close()

@@ -347,10 +347,18 @@ class _Run:
         has_glossary = bool(self.p.glossary)
         wanted: list[Job] = []
         body, folio_next = self.plan_chapters(has_glossary, wanted)
-        done = folio_next is not None  # every chapter laid out
-        front = self.plan_front(body, folio_next, has_glossary, wanted) if done else None
-        back = self.plan_back(body, folio_next, front, has_glossary, wanted) if done else None
-        self.pg.typesetters.want(wanted)
+        front = back = None
+        if folio_next is not None:  # every chapter laid out
+            # The front matter's contents need the glossary's length; the back matter
+            # needs the front matter first only when it points into it.
+            if self.refs_in_front:
+                front = self.plan_front(body, folio_next, has_glossary, wanted)
+                back = self.plan_back(body, folio_next, front, has_glossary, wanted)
+            else:
+                back = self.plan_back(body, folio_next, None, has_glossary, wanted)
+                front = self.plan_front(body, folio_next, has_glossary, wanted)
+        planned = {*body, *(back[0] if back else ()), *([front] if front else ())}
+        self.pg.typesetters.want(wanted, planned)
         if back is None or front is None:
             return None
         order = [front, *body, *back[0]]

@@ -287,9 +287,15 @@ class Typesetters:
         while len(self.workers) < min(max(1, count), self.count):
             self.workers.append(Worker())
 
-    def want(self, jobs: list[Job]) -> None:
+    def want(self, jobs: list[Job], planned: set | None = None) -> None:
         """The jobs still to do, most urgent first; jobs no longer wanted are dropped
-        unless a worker already has them."""
+        unless a worker already has them. planned: the keys the book still has; a part
+        outside them that waits for its folio is dropped (a contents or index made on
+        numbers that changed)."""
+        for worker in self.workers:
+            if planned is not None and worker.job is not None \
+                    and worker.job.key not in planned:
+                worker.tell(None)
         busy = {w.job.key for w in self.workers if w.job}
         self.queue = [job for job in dict((j.key, j) for j in jobs).values()
                       if job.key not in busy]
