@@ -254,7 +254,7 @@ def make_epub(ws: Workspace, p: Prepared, made: Made, facts: PrintFacts | None =
     renderer = Renderer(p.styles, ws.memos)  # unchanged documents are kept (memos)
     items, lines = epub.content_items(ctx, p.chapters, p.glossary, starts, renderer)
     items += epub.support_items(ctx, items, p.faces, p.images, p.styles, ws.cached("fonts"),
-                                renderer)
+                                renderer, ws.printer.typesetters)
     package = renderer.plain("epub/package.opf.j2", **ctx, manifest=items)
     container = renderer.plain("epub/container.xml.j2")
     data = epub.zip_epub(container.encode(), package.encode(), items, when.timetuple()[:6],
@@ -343,8 +343,8 @@ def build(ws: Workspace, manuscript: Path, formats=("pdf", "epub"), styles: Path
     """The whole pipeline for the chosen formats; nothing is written unless all is made."""
     started = time.perf_counter()
     refuse_output_inside(manuscript, ws.out)
-    if "pdf" in formats:
-        ws.start_workers()  # their imports overlap Pandoc
+    if "pdf" in formats or ("epub" in formats and not ws.cover_kept()):
+        ws.start_workers()  # their imports overlap Pandoc (a worker draws the cover)
     prepared = prepare(ws, manuscript, styles or PROJECT / "styles", log)
     targets, _ = produce(ws, prepared, formats, log)
     try:

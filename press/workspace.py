@@ -64,6 +64,11 @@ class Workspace:
         """Start a typesetting worker now, so its imports overlap the first stages."""
         self.printer.typesetters.start(1)
 
+    def cover_kept(self) -> bool:
+        """Whether an EPUB cover is in the cache (a build that needs none to be drawn)."""
+        folder = self.cached("fonts")
+        return folder is not None and any((folder / "cover").glob("*.png"))
+
     def saved(self) -> None:
         """After a build succeeded: what it used goes into the cache for the next process."""
         if self.out is not None:

@@ -187,3 +187,28 @@ def test_failed_build_keeps_last_good_epub(make_book, tmp_path):
     assert [p.code for p in problems] == ["M016"]
     assert (out / "tiny-book.epub").read_bytes() == b"last good book"
     assert sorted(p.name for p in out.iterdir()) == ["tiny-book.epub"]
+
+
+def test_a_worker_draws_the_same_cover(tmp_path):
+    """The cover drawn by a typesetting worker (what a build does) and drawn in this
+    process look the same, pixel for pixel within antialiasing, at the full size."""
+    from PIL import Image
+
+    from conftest import prepare
+    from press.epub.cover import HEIGHT, WIDTH, cover_png
+    from press.pdf.workers import Typesetters
+    from press.pipeline import context
+
+    prepared = prepare(TINY)
+    typesetters = Typesetters(1)
+    try:
+        apart = cover_png(context(prepared), prepared.faces, STYLES, tmp_path / "a",
+                          typesetters=typesetters)
+    finally:
+        typesetters.close()
+    here = cover_png(context(prepared), prepared.faces, STYLES, tmp_path / "b")
+    one, other = (Image.open(io.BytesIO(data)).convert("L") for data in (apart, here))
+    assert one.size == other.size == (WIDTH, HEIGHT)
+    differing = sum(abs(a - b) > 64 for a, b in zip(one.tobytes(), other.tobytes()))
+    assert differing <= WIDTH * HEIGHT // 1000
+    assert any((tmp_path / "a" / "cover").glob("*.png"))  # kept for the next build
