@@ -374,3 +374,21 @@ def test_a_book_with_glossary_and_index_comes_whole_from_the_shelf(tmp_path):
     finally:
         first.typesetters.close()
         later.typesetters.close()
+
+
+def test_a_one_off_build_lets_idle_workers_go_before_binding(tmp_path):
+    """An idle worker still holds its WeasyPrint and fonts (~80 MB): a one-off build keeps
+    one (for the EPUB's cover) once every part is written; a warm process keeps all."""
+    from press.pdf.workers import Typesetters
+    from press.workspace import Workspace
+
+    typesetters = Typesetters(2)
+    try:
+        typesetters.start(2)
+        assert len(typesetters.workers) == 2
+        typesetters.shrink(1)
+        assert len(typesetters.workers) == 1 and typesetters.workers[0].process.poll() is None
+    finally:
+        typesetters.close()
+    with Workspace(tmp_path / "a") as one_off, Workspace(tmp_path / "b", warm=True) as warm:
+        assert one_off.printer.idle_workers == 1 and warm.printer.idle_workers is None

@@ -107,6 +107,9 @@ class Paginator:
         self.toc: dict = {}  # the last build's contents numbers
         self.shelf: Path | None = None  # build/.cache/print: parts kept between processes
         self.laid_out = 0  # parts actually laid out by the last call (for tests, bench)
+        # Workers kept once every part is written (None: all). A one-off build keeps one,
+        # for the EPUB's cover: an idle worker still holds ~80 MB while the book is bound.
+        self.idle_workers: int | None = None
         self._bound: tuple[tuple, bytes] | None = None
 
     def layout(self, p, render, base, roots, css=(), epoch: int = 0) -> Printed:
@@ -325,6 +328,8 @@ class _Run:
         while (plan := self.plan()) is None:
             self.wait()
         order, items, index, body_start = plan
+        if self.pg.idle_workers is not None:
+            self.pg.typesetters.shrink(self.pg.idle_workers)
         self.used = order
         parts = [self.have[key] for key in order]
         anchors = self.anchors(order)

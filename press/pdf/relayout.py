@@ -199,6 +199,18 @@ def _pieces(text_box, pattern) -> list:
     return pieces
 
 
+def release(document) -> None:
+    """Let go of what only a resumed pagination needs (the box tree as built, the pages
+    before their margin boxes), once the part is mended: its memory goes back before
+    the part is written. The layout context stays (refolio uses it)."""
+    html = getattr(document, "_html", None)
+    context = getattr(html, "press_context", None)
+    if context is not None:
+        html.press_root = None
+        context.__dict__.pop("press_made", None)
+        context.__dict__.pop("press_starts", None)
+
+
 def relayout(document, first: int, paths: list) -> None:
     """Paginate the document again from page `first` (see the module's description), and
     replace its pages."""

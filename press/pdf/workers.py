@@ -180,7 +180,7 @@ def warm_up(fonts) -> None:
 
 
 def typeset(job: Job, fonts, css, source, sink) -> Written:
-    from press.pdf import mend, pagelist
+    from press.pdf import mend, pagelist, relayout
     from press.pdf import weasy as pdf
 
     tries: list[list[str]] = []  # each layout's warnings: the last one's are reported
@@ -191,6 +191,7 @@ def typeset(job: Job, fonts, css, source, sink) -> Written:
 
     # A part with a word stranded mid-paragraph is laid out again, nudged (mend.py).
     document, _ = mend.laid_out(job.html, lay, resume=True)
+    relayout.release(document)
     warnings = tries[-1]
     part = document.copy(document.pages[:-1] if job.more else document.pages)
     anchors = pdf.anchor_pages(part)
@@ -347,6 +348,13 @@ class Typesetters:
         for worker in self.workers:
             if worker.job is None and self.queue:
                 worker.give(self.queue.pop(0))
+
+    def shrink(self, count: int) -> None:
+        """Stop idle workers beyond `count`."""
+        idle = [w for w in self.workers if w.job is None]
+        for worker in idle[:max(0, len(self.workers) - count)]:
+            worker.close()
+            self.workers.remove(worker)
 
     def close(self) -> None:
         for worker in self.workers:
