@@ -392,3 +392,21 @@ def test_a_one_off_build_lets_idle_workers_go_before_binding(tmp_path):
         typesetters.close()
     with Workspace(tmp_path / "a") as one_off, Workspace(tmp_path / "b", warm=True) as warm:
         assert one_off.printer.idle_workers == 1 and warm.printer.idle_workers is None
+
+
+def test_page_numbers_in_the_text_itself_follow_the_shift(tmp_path):
+    """A part whose text shows the page counter is not renumbered (only margin boxes can
+    be) but laid out again from its first folio: the text says 7, not 1."""
+    from press.pdf.workers import Job, Typesetters, Written
+
+    html = ("<html><head><style>p::after { content: ' [page ' counter(page) ']'; }</style>"
+            "</head><body><p>Where am I</p></body></html>")
+    root = str(tmp_path)
+    typesetters = Typesetters(1)
+    try:
+        typesetters.want([Job("counted", html, root, (root,), (), False, 0, 6)])
+        while not isinstance(message := typesetters.next(), Written):
+            pass
+    finally:
+        typesetters.close()
+    assert "[page 7]" in texts(message.data)[0]

@@ -90,12 +90,13 @@ def install_fixes() -> None:
     relayout.install()
 
 
-def refolio(document, shift: int) -> None:
+def refolio(document, shift: int) -> bool:
     """Add `shift` to the page counter of every page of a laid-out document, and make its
     margin boxes (folios, running heads) again, as WeasyPrint makes them at the end of
     layout. Nothing else on a page depends on the counter (print.css uses it only in
     margin boxes), so the pages are those a layout that began at the shifted folio makes,
     byte for byte (tests/test_paginate.py), for a few milliseconds instead of a layout.
+    False, and nothing done, when the text itself shows a page-based counter.
     """
     import copy
 
@@ -104,6 +105,8 @@ def refolio(document, shift: int) -> None:
     from weasyprint.layout.page import make_margin_boxes
 
     context = document._html.press_context  # see _keeping_context
+    if context.target_collector.counter_lookup_items:
+        return False
     for number, page in enumerate(document.pages, start=1):
         box = page._page_box
         state = copy.deepcopy(context.page_maker[number][3])
@@ -112,6 +115,13 @@ def refolio(document, shift: int) -> None:
         kept = [child for child in box.children if not isinstance(child, MarginBox)]
         box.children = (*kept, *make_margin_boxes(context, box, state))
         layout_backgrounds(box, context.get_image_from_uri)
+    return True
+
+
+def starting_at(html: str, folio: int) -> str:
+    """The document's HTML with its first page numbered `folio`."""
+    rule = f"<style>@page :first {{ counter-reset: page {folio}; }}</style>"
+    return html.replace("</head>", rule + "</head>", 1)
 
 
 class ConfinedFetcher(URLFetcher):

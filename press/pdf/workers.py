@@ -200,8 +200,10 @@ def typeset(job: Job, fonts, css, source, sink) -> Written:
     shift = job.shift if job.shift is not None else folio_shift(job, source)
     if shift is None:
         return Written(job.key, None, None)
-    if shift:
-        pdf.refolio(document, shift)
+    if shift and not pdf.refolio(document, shift):
+        # Page numbers in the text itself: laid out again from its real first folio.
+        document, _ = mend.laid_out(pdf.starting_at(job.html, shift + 1), lay, resume=True)
+        part = document.copy(document.pages[:-1] if job.more else document.pages)
     pdf.join_leaders(document)
     # fontTools stamps subset fonts with SOURCE_DATE_EPOCH, or with 'now': the worker is a
     # process of the build's own, and its clock is the book's date.
