@@ -112,6 +112,30 @@ def test_contents_page_numbers_are_the_pages_where_headings_appear(pages):
         ), f"contents says {title!r} is on page {printed}, it is on {folio(pages[where[0]])}"
 
 
+def test_contents_page_numbers_stand_flush_at_the_text_block_edge(primer, pages):
+    """Every number of the contents, on one line or after a wrapped title, ends where the
+    text block ends (print.css: the outer margin of a recto, 0.625 in from the edge)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(primer[0])
+    number = next(i for i, t in enumerate(pages) if t.startswith("Contents"))
+    page = document[number]
+    text = page.get_textpage()
+    last: dict[int, tuple[float, str]] = {}  # line (by baseline) -> its last character
+    for n in range(text.count_chars()):
+        char = text.get_text_range(n, 1)
+        if char.strip():
+            left, bottom, right, top = text.get_charbox(n)
+            line = round(bottom)
+            if right > last.get(line, (0.0, ""))[0]:
+                last[line] = (right, char)
+    numbered = [end for line, (end, char) in last.items()
+                if line > 0.8 * 72 and (char.isdigit() or char in "ivx")]  # not the folio
+    edge = page.get_width() - 0.625 * 72
+    assert len(numbered) >= 16
+    assert all(abs(end - edge) < 1.5 for end in numbered), sorted(numbered)
+
+
 def test_front_matter_is_roman_and_chapter_one_starts_at_arabic_1(pages):
     first = next(i for i, t in enumerate(pages) if "CHAPTER 1" in t)
     assert first % 2 == 0, "chapter 1 must open on a right-hand (odd) page"
