@@ -48,8 +48,9 @@ class Workspace:
         self.pandoc.cache.shelf = self.cache("pandoc")
         if self.warm:
             self.pandoc.cache.folder = self.cache("pandoc")
-        else:  # a one-off build: workers idle once the parts are written are let go
+        else:  # a one-off build: memory before edit speed (see Paginator)
             self.printer.idle_workers = 1
+            self.printer.bind_early = False
         self.printer.shelf = self.cache("print")
 
     def cache(self, stage: str) -> Path:

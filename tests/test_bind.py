@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from io import BytesIO
 from collections import defaultdict
 
 import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from press.pdf.bind import page_labels, retag_subsets
+from press.pdf.bind import bind, page_labels, retag_subsets
 from press.pipeline import build_once as build
 from press.util.folio import folio
 
@@ -96,3 +97,45 @@ def test_page_labels_tree():
     assert page_labels(10, 4) == pikepdf.Dictionary(Nums=pikepdf.Array([
         0, pikepdf.Dictionary(S=pikepdf.Name.r), 4, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]))
     assert list(page_labels(5, 0).Nums) == [0, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
+
+
+def part_pdf(lang: str, title: str, body: str) -> bytes:
+    """A tagged part as the workers write it, with an outline entry of its own."""
+    from weasyprint import HTML
+
+    return HTML(string=f'<html lang="{lang}"><head><title>{title}</title></head><body>'
+                       f'<h1 id="{title.lower()}">{title}</h1>{body}</body></html>'
+                ).write_pdf(pdf_variant="pdf/ua-1")
+
+
+def test_the_first_part_bound_last_still_comes_first_with_its_catalog():
+    """The front matter is typeset last and put before the chapters bound so far: its
+    pages, outline entries and structure come first, and its catalog is the book's."""
+    front = part_pdf("fr", "Avant", "<p>Les pages de garde.</p>")
+    one = part_pdf("en", "One", "<p>Plain words.</p><p style='opacity: .5'>Faded words, "
+                                "drawn in a group of their own.</p>")
+    two = part_pdf("de", "Two", "<div style='transform: rotate(2deg)'><b>Gedrehte "
+                                "Wörter.</b></div>")
+    bound = bind([front, one, two])
+    texts = [page.extract_text() for page in PdfReader(BytesIO(bound)).pages]
+    assert ["Avant" in texts[0], "One" in texts[1], "Two" in texts[2]] == [True] * 3
+    with pikepdf.open(BytesIO(bound)) as book:
+        assert str(book.Root.Lang) == "fr"
+        assert str(book.trailer.Info.Title) == "Avant"
+        entry, titles = book.Root.Outlines.First, []
+        while True:
+            titles.append(str(entry.Title))
+            if "/Next" not in entry:
+                break
+            assert entry.Next.Prev == entry
+            entry = entry.Next
+        assert titles == ["Avant", "One", "Two"] and book.Root.Outlines.Last == entry
+        # The structure in reading order: each part's heading on its own page.
+        headings = [kid for kid in book.Root.StructTreeRoot.K[0].K if kid.S == "/H1"]
+        assert [book.pages.index(pikepdf.Page(h.Pg)) for h in headings] == [0, 1, 2]
+        # Every subset font in the file, wherever drawn, renamed after its own program.
+        for tag, digests in programs_by_tag(book).items():
+            (digest,) = digests
+            assert tag == "".join(chr(ord("A") + b % 26) for b in digest[:6])
+        keys = list(book.Root.StructTreeRoot.ParentTree.Nums)[::2]
+        assert keys == sorted(keys) and len(set(keys)) == len(keys)

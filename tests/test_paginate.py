@@ -143,6 +143,22 @@ def test_parts_kept_on_the_shelf_serve_a_new_process(make_book, tmp_path, pagina
         later.typesetters.close()
 
 
+def test_chapters_bound_while_an_edit_is_typeset_make_the_same_bytes(make_book, paginator):
+    """A warm process binds the chapters already written while the edited one is typeset;
+    the book is byte for byte the one a build that binds everything at the end makes."""
+    book = make_book()
+    lay_out(prepare(book.root), paginator)
+    book.replace("chapters/02-beta.md", "\n\n[^1]:", " One more short sentence.\n\n[^1]:")
+    prepared = prepare(book.root)
+    early = lay_out(prepared, paginator)
+    assert paginator.laid_out == 1
+    assert paginator.bound_early == 1  # the first chapter, while the second was typeset
+    at_end = Paginator(paginator.typesetters)
+    at_end.bind_early = False
+    assert lay_out(prepared, at_end).data == early.data
+    assert at_end.bound_early == 0
+
+
 def test_page_references_follow_the_pages_added():
     """press.pdf.weasy caches pydyf's page references by page count; it must stay exact."""
     import pydyf

@@ -37,7 +37,7 @@ from markupsafe import Markup
 from press.problems import BuildError, Problem
 from press.enrich.glossary import with_pages
 from press.enrich import index as book_index
-from press.pdf.bind import LINK_PREFIX
+from press.pdf.bind import LINK_PREFIX, Binding
 from press.pdf.pagelist import page_of_place
 from press.pdf.workers import Failed, Job, Laid, Typesetters, WorkerDied, Written
 from press.util.memo import keep_entry, unsealed
@@ -107,9 +107,14 @@ class Paginator:
         self.toc: dict = {}  # the last build's contents numbers
         self.shelf: Path | None = None  # build/.cache/print: parts kept between processes
         self.laid_out = 0  # parts actually laid out by the last call (for tests, bench)
+        self.bound_early = 0  # chapters the last call bound while typesetting (for tests)
         # Workers kept once every part is written (None: all). A one-off build keeps one,
         # for the EPUB's cover: an idle worker still holds ~80 MB while the book is bound.
         self.idle_workers: int | None = None
+        # Whether chapters are bound while the rest is typeset: an edit is bound in a
+        # fraction of the time. A one-off build binds at the end: its peak memory would
+        # otherwise be the binding's (~40 MB for 40 chapters) on top of busy workers'.
+        self.bind_early = True
         self._bound: tuple[tuple, bytes] | None = None
 
     def layout(self, p, render, base, roots, css=(), epoch: int = 0) -> Printed:
@@ -130,6 +135,7 @@ class Paginator:
             self.typesetters.drain()
             raise
         self.parts = {key: run.have[key] for key in run.used}
+        self.bound_early = len(run.bound)
         self.lengths, self.toc = run.lengths(), run.toc
         return printed
 
@@ -185,13 +191,21 @@ class Paginator:
             self.lengths, self.toc = lengths, toc
 
     def bind(self, keys: tuple, parts: list[bytes], body_start: int,
-             places: dict[str, int]) -> bytes:
-        from press.pdf.bind import bind
-
+             places: dict[str, int], started: tuple | None = None) -> bytes:
+        """The parts bound into one PDF, the front matter first (press.pdf.bind); started
+        is a binding the run began while typesetting, and how many parts it holds."""
         known = (keys, tuple(sorted(places.items())))
         if self._bound is None or self._bound[0] != known:
-            self._bound = (known, bind(parts, body_start, places))
+            binding, added = started or (Binding(), 0)
+            for data in parts[1 + added:]:
+                binding.add(data)
+            binding.put_first(parts[0])
+            self._bound = (known, binding.finish(body_start, places))
         return self._bound[1]
+
+    def last_bound(self) -> tuple:
+        """The keys of the parts the last binding was made of, in order."""
+        return self._bound[0][0] if self._bound else ()
 
 
 def shelved_facts(data: bytes | None) -> dict | None:
@@ -259,6 +273,12 @@ class _Run:
         # a worker: with many chapters that made a layout quadratic in their number.
         self.made_jobs: dict[tuple, Job] = {}
         self.not_shelved: set[str] = set()
+        # The chapters bound while the rest is typeset (Paginator.bind_early), each once
+        # those before it are written: unless they are the last binding's, which may
+        # serve again as it is.
+        self.body_keys: list[str] = []
+        self.binding: Binding | None = None
+        self.bound: list[str] = []  # chapters in self.binding, in order
         self.head = hashlib.sha256("\0".join(
             [_code_version(), _weasyprint_version(), self.base, *self.roots, str(epoch),
              *(t for pair in css for t in pair)]).encode("utf-8", "surrogatepass"))
@@ -326,6 +346,7 @@ class _Run:
 
     def run(self) -> Printed:
         while (plan := self.plan()) is None:
+            self.bind_written()
             self.wait()
         order, items, index, body_start = plan
         if self.pg.idle_workers is not None:
@@ -336,10 +357,26 @@ class _Run:
         marks = [mark for part in parts for mark in part.laid.marks]
         # Every use keeps its named destination, as when it had an element of its own.
         places = self.places(order)
-        data = self.pg.bind(tuple(order), [part.data for part in parts], body_start, places)
+        started = (self.binding, len(self.bound)) \
+            if self.binding and order[1:1 + len(self.bound)] == self.bound else None
+        data = self.pg.bind(tuple(order), [part.data for part in parts], body_start, places,
+                            started)
         return Printed(data, len(marks), anchors, marks, body_start,
                        [w for part in parts for w in part.laid.warnings], items, index,
                        places)
+
+    def bind_written(self) -> None:
+        """Bind the chapters written so far that follow those already bound."""
+        last = self.pg.last_bound()
+        if not self.pg.bind_early or not self.body_keys or tuple(self.body_keys) == last[1:1 + len(self.body_keys)]:
+            return
+        for key in self.body_keys[len(self.bound):]:
+            if not self.written(key):
+                return
+            if self.binding is None:
+                self.binding = Binding()
+            self.binding.add(self.have[key].data)
+            self.bound.append(key)
 
     def plan(self):
         """Send out what can be typeset now; once every part is written, return the parts
@@ -352,6 +389,7 @@ class _Run:
         has_glossary = bool(self.p.glossary)
         wanted: list[Job] = []
         body, folio_next = self.plan_chapters(has_glossary, wanted)
+        self.body_keys = body
         front = back = None
         if folio_next is not None:  # every chapter laid out
             # The front matter's contents need the glossary's length; the back matter
