@@ -281,9 +281,10 @@ def test_a_cold_layout_typesets_every_part_once(make_book, paginator):
 def test_folios_shifted_after_layout_are_those_of_a_layout_begun_there(make_book, tmp_path):
     """press.pdf.weasy.refolio, in a real worker: a chapter laid out from folio 1 and
     shifted by 6, whether the shift came with the job or after its layout, is the same
-    PDF, byte for byte, as the chapter laid out from folio 7."""
+    PDF, byte for byte, as the chapter laid out from folio 7; so is one written ahead on
+    a provisional shift that proved right, or wrong (then shifted and written again)."""
     from press.pdf.plan import Segment
-    from press.pdf.workers import Job, Laid, Typesetters, Written
+    from press.pdf.workers import Job, Laid, Length, Typesetters, Written
 
     prepared = prepare(make_book().root)
     beta = next(c for c in prepared.chapters if c.part.slug == "beta")
@@ -295,20 +296,27 @@ def test_folios_shifted_after_layout_are_those_of_a_layout_begun_there(make_book
         return Job(key, html, str(prepared.book.root), roots, (), True, 0, shift)
 
     typesetters = Typesetters(1)
-    written = {}
+    written, lengths = {}, {}
+    guesses = {"told": None, "guessed": 6, "guessed wrong": 3}
     try:
-        for made in (job("at-7", 7, 0), job("shifted", None, 6), job("told", None, None)):
+        for made in (job("at-7", 7, 0), job("shifted", None, 6),
+                     *(job(key, None, None) for key in guesses)):
             typesetters.want([made])
             while made.key not in written:
                 message = typesetters.next()
-                if isinstance(message, Laid) and message.key == "told":
-                    typesetters.folio("told", 6)
+                if isinstance(message, Length):
+                    lengths[message.key] = message.pages
+                    if guesses.get(message.key) is not None:
+                        typesetters.folio(message.key, guesses[message.key], final=False)
+                if isinstance(message, Laid) and message.key in guesses:
+                    assert lengths[message.key] == message.pages  # no mend in this one
+                    typesetters.folio(message.key, 6)
                 if isinstance(message, Written):
                     written[message.key] = message
     finally:
         typesetters.close()
-    assert written["shifted"].shift == written["told"].shift == 6
-    assert written["at-7"].data == written["shifted"].data == written["told"].data
+    assert {written[key].shift for key in ("shifted", *guesses)} == {6}
+    assert len({written[key].data for key in ("at-7", "shifted", *guesses)}) == 1
     # Its pages carry folios 7, 8, ... (a blank page carries none).
     folios = [(n, page.split()[-1]) for n, page in enumerate(texts(written["told"].data))
               if page.strip()]
@@ -318,18 +326,19 @@ def test_folios_shifted_after_layout_are_those_of_a_layout_begun_there(make_book
 def test_a_part_waiting_for_its_folio_is_dropped_when_the_build_gives_up(make_book):
     """A worker holding a laid-out part whose folio never comes (the build failed) lets it
     go and serves the next part."""
-    from press.pdf.workers import Job, Laid, Typesetters, Written
+    from press.pdf.workers import Job, Laid, Length, Typesetters, Written
 
     html = "<p>One short part.</p>"
     root = str(make_book().root)
     typesetters = Typesetters(1)
     try:
         typesetters.want([Job("waits", html, root, (root,), (), False, 0, None)])
+        assert isinstance(typesetters.next(), Length)
         assert isinstance(typesetters.next(), Laid)
         typesetters.drain()
         assert not typesetters.busy()
         typesetters.want([Job("next", html, root, (root,), (), False, 0, 0)])
-        messages = [typesetters.next(), typesetters.next()]
+        messages = [typesetters.next(), typesetters.next(), typesetters.next()]
         assert isinstance(messages[-1], Written) and messages[-1].data.startswith(b"%PDF-")
     finally:
         typesetters.close()

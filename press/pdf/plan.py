@@ -39,7 +39,7 @@ from press.enrich.glossary import with_pages
 from press.enrich import index as book_index
 from press.pdf.bind import LINK_PREFIX, Binding
 from press.pdf.pagelist import page_of_place
-from press.pdf.workers import Failed, Job, Laid, Typesetters, WorkerDied, Written
+from press.pdf.workers import Failed, Job, Laid, Length, Typesetters, WorkerDied, Written
 from press.util.memo import keep_entry, unsealed
 
 # The code that decides what a typeset part holds, besides its HTML: a change to it
@@ -273,6 +273,7 @@ class _Run:
         # a worker: with many chapters that made a layout quadratic in their number.
         self.made_jobs: dict[tuple, Job] = {}
         self.not_shelved: set[str] = set()
+        self.first_lengths: dict[str, int] = {}  # key -> pages at first layout (Length)
         # The chapters bound while the rest is typeset (Paginator.bind_early), each once
         # those before it are written: unless they are the last binding's, which may
         # serve again as it is.
@@ -415,6 +416,7 @@ class _Run:
         the last one (None until every chapter is laid out)."""
         body: list[str] = []
         folio_next: int | None = 1
+        guess_next: int | None = 1  # from the lengths at first layout, while unknown
         for n, chapter in enumerate(self.body):
             more = n + 1 < len(self.body) or has_glossary or bool(self.p.index)
             job = self.job(Segment(False, (chapter,), False, None, more),
@@ -423,8 +425,13 @@ class _Run:
             body.append(job.key)
             first = None if folio_next is None else (0 if n == 0 else folio_next)
             laid = self.want(job, first, wanted)
+            if first is None and guess_next is not None:
+                self.pg.typesetters.folio(job.key, guess_next - 1, final=False)
             folio_next = None if laid is None or folio_next is None else \
                 folio_next + laid.pages
+            length = laid.pages if laid is not None else self.first_lengths.get(job.key)
+            guess_next = None if length is None or guess_next is None else \
+                guess_next + length
         return body, folio_next
 
     def back_base(self, body: list[str], front: str | None):
@@ -568,7 +575,9 @@ class _Run:
             raise BuildError([Problem("print document", None, "W002", str(died),
                                       "build again; if it happens again, look for a "
                                       "message from the worker above (out of memory?)")])
-        if isinstance(message, Laid):
+        if isinstance(message, Length):
+            self.first_lengths[message.key] = message.pages
+        elif isinstance(message, Laid):
             self.pg.laid_out += 1
             self.have.setdefault(message.key, Part(message))
         elif isinstance(message, Written):

@@ -73,10 +73,22 @@ class Written:
 
 @dataclass(frozen=True)
 class Folio:
-    """To a worker holding a laid-out part: the shift of its folios, or None (drop it)."""
+    """To a worker holding a laid-out part: the shift of its folios, or None (drop it).
+    A provisional one (final False) comes from the lengths of the parts before it at
+    their first layout, before any mend: the worker writes the part with it while it
+    waits, and it most often proves right."""
 
     key: str
     shift: int | None
+    final: bool = True
+
+
+@dataclass(frozen=True)
+class Length:
+    """From a worker: a part's length at its first layout, before any mend."""
+
+    key: str
+    pages: int
 
 
 @dataclass
@@ -93,15 +105,31 @@ def send(stream, message) -> None:
 
 
 def receive(stream):
-    """The next message, or None when the other side has closed the pipe."""
-    header = stream.read(HEADER.size)
+    """The next message, or None when the other side has closed the pipe.
+
+    The build reads its workers' output unbuffered (a pipe's raw stream), as it waits
+    for them with select: a buffered read could take in a second message with the
+    first, and select would then wait for data already read."""
+    header = read_exactly(stream, HEADER.size)
     if len(header) < HEADER.size:
         return None
     (size,) = HEADER.unpack(header)
-    data = stream.read(size)
+    data = read_exactly(stream, size)
     if len(data) < size:
         return None
     return pickle.loads(data)
+
+
+def read_exactly(stream, size: int) -> bytes:
+    """size bytes, or fewer at the end of the stream (a raw read may give less)."""
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 # --- the worker --------------------------------------------------------------------------
@@ -187,7 +215,10 @@ def typeset(job: Job, fonts, css, source, sink) -> Written:
 
     def lay(html: str):
         tries.append([])
-        return pdf.layout(html, Path(job.base), job.roots, tries[-1], fonts, css)
+        laid = pdf.layout(html, Path(job.base), job.roots, tries[-1], fonts, css)
+        if len(tries) == 1:  # what the parts after it may be written with meanwhile
+            send(sink, Length(job.key, len(laid.pages) - job.more))
+        return laid
 
     # A part with a word stranded mid-paragraph is laid out again, nudged (mend.py).
     document, _ = mend.laid_out(job.html, lay, resume=True)
@@ -197,26 +228,51 @@ def typeset(job: Job, fonts, css, source, sink) -> Written:
     anchors = pdf.anchor_pages(part)
     marks, starts = pagelist.page_facts(part.pages)
     send(sink, Laid(job.key, len(part.pages), anchors, marks, warnings, starts))
-    shift = job.shift if job.shift is not None else folio_shift(job, source)
+    shown = 0  # the folio shift the document's pages show
+
+    def write(shift: int) -> bytes | None:
+        """The part's PDF with its folios shifted; None if the text itself shows them."""
+        nonlocal shown
+        if shift != shown:
+            if not pdf.refolio(document, shift):
+                return None
+            shown = shift
+        pdf.join_leaders(document)
+        # fontTools stamps subset fonts with SOURCE_DATE_EPOCH, or with 'now': the worker
+        # is a process of the build's own, and its clock is the book's date.
+        os.environ["SOURCE_DATE_EPOCH"] = str(job.epoch)
+        # A copy each time: a document keeps the glyphs it has drawn, for its fonts.
+        return pdf.part_bytes(document.copy(part.pages), set(anchors))
+
+    shift, ahead = job.shift, None
     if shift is None:
-        return Written(job.key, None, None)
-    if shift and not pdf.refolio(document, shift):
+        shift, ahead = folio_shift(job, source, write)
+        if shift is None:
+            return Written(job.key, None, None)
+    data = ahead[1] if ahead and ahead[0] == shift else write(shift)
+    if data is None:
         # Page numbers in the text itself: laid out again from its real first folio.
         document, _ = mend.laid_out(pdf.starting_at(job.html, shift + 1), lay, resume=True)
         part = document.copy(document.pages[:-1] if job.more else document.pages)
-    pdf.join_leaders(document)
-    # fontTools stamps subset fonts with SOURCE_DATE_EPOCH, or with 'now': the worker is a
-    # process of the build's own, and its clock is the book's date.
-    os.environ["SOURCE_DATE_EPOCH"] = str(job.epoch)
-    return Written(job.key, pdf.part_bytes(part, set(anchors)), shift)
+        shown = shift
+        data = write(shift)
+    return Written(job.key, data, shift)
 
 
-def folio_shift(job: Job, source) -> int | None:
-    """Wait for the build to say where the part falls (None: drop it)."""
-    message = receive(source)
-    if not isinstance(message, Folio) or message.key != job.key:
-        raise RuntimeError(f"expected the folio of part {job.key[:12]}, got {message!r}")
-    return message.shift
+def folio_shift(job: Job, source, write) -> tuple[int | None, tuple | None]:
+    """Wait for the build to say where the part falls (None: drop it); a provisional
+    folio meanwhile has the part written with it. Returns the shift and what was written
+    ahead: (its shift, the PDF), or None."""
+    ahead = None
+    while True:
+        message = receive(source)
+        if not isinstance(message, Folio) or message.key != job.key:
+            raise RuntimeError(f"expected the folio of part {job.key[:12]}, got {message!r}")
+        if message.final:
+            return message.shift, ahead
+        if message.shift is not None and (ahead is None or ahead[0] != message.shift):
+            data = write(message.shift)
+            ahead = None if data is None else (message.shift, data)
 
 
 def main() -> None:
@@ -241,19 +297,25 @@ class Worker:
                                         env=env)
         self.job: Job | None = None  # the job in hand, until it is written or failed
         self.told = False  # the job's folio shift has been sent (a Job with shift None)
+        self.guessed: int | None = None  # the provisional shift sent for it, if any
 
     def give(self, job: Job) -> None:
-        self.job, self.told = job, job.shift is not None
+        self.job, self.told, self.guessed = job, job.shift is not None, None
         send(self.process.stdin, job)
 
-    def tell(self, shift: int | None) -> None:
-        """The folio shift of the part in hand, once (it is read after its layout)."""
-        if self.job is not None and not self.told:
+    def tell(self, shift: int | None, final: bool = True) -> None:
+        """The folio shift of the part in hand, once (it is read after its layout); before
+        it, a provisional one, again only when it changes."""
+        if self.job is None or self.told or (not final and shift == self.guessed):
+            return
+        if final:
             self.told = True
-            try:
-                send(self.process.stdin, Folio(self.job.key, shift))
-            except OSError:
-                pass  # it has died: the build hears of it from its output (WorkerDied)
+        else:
+            self.guessed = shift
+        try:
+            send(self.process.stdin, Folio(self.job.key, shift, final))
+        except OSError:
+            pass  # it has died: the build hears of it from its output (WorkerDied)
 
     def close(self) -> None:
         """Stop the worker: at once if it holds a job nobody waits for any more."""
@@ -307,14 +369,14 @@ class Typesetters:
     def busy(self) -> bool:
         return any(w.job for w in self.workers)
 
-    def folio(self, key: str, shift: int) -> None:
-        """Tell the worker laying out this part (if any) its folio shift."""
+    def folio(self, key: str, shift: int, final: bool = True) -> None:
+        """Tell the worker laying out this part (if any) its folio shift (see Folio)."""
         for worker in self.workers:
             if worker.job is not None and worker.job.key == key:
-                worker.tell(shift)
+                worker.tell(shift, final)
 
     def next(self):
-        """Wait for the next message from any worker: a Laid, Written or Failed."""
+        """Wait for the next message from any worker: a Length, Laid, Written or Failed."""
         if not self.busy():
             raise RuntimeError("no part is being typeset")
         with selectors.DefaultSelector() as selector:
@@ -323,7 +385,7 @@ class Typesetters:
                     selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
             key, _ = selector.select()[0]
         worker = key.data
-        message = receive(worker.process.stdout)
+        message = receive(worker.process.stdout.raw)
         if message is None:
             self.workers.remove(worker)
             worker.close()
