@@ -54,10 +54,16 @@ def test_a_resumed_pagination_is_a_whole_new_one(chapter):
     assert sorted(f.kind for f in faults) == ["turn", "turn"]
     assert relayout.resumable(document)
     _, applied = mend.nudged(html, faults, set())
-    first = min(f.first for f, _, _ in applied)
-    kept = [page._page_box for page in document.pages[:first]]
+    first, last = min(f.first for f, _, _ in applied), max(f.page for f, _, _ in applied)
+    before = [page._page_box for page in document.pages]
     assert first > 0 and mend.relaid(document, applied)
-    assert [page._page_box for page in document.pages[:first]] == kept  # not made again
+    after = [page._page_box for page in document.pages]
+    assert after[:first] == before[:first]  # not made again
+    # Between the two changes the pages fall as before (each word stays on its line
+    # count): they are kept too, where a pagination that ran on to the last change
+    # made all of them again.
+    between = range(first + 2, last)
+    assert len(between) > 10 and all(after[n] is before[n] for n in between)
     # Both words kept whole (keeping one may hyphenate another: mend's next round).
     words = {f.word for f in faults}
     assert not words & {f.word for f in mend.find(document.pages)}
@@ -96,3 +102,16 @@ def test_a_later_page_is_never_kept_before_the_last_change():
     assert not relayout._past({0: {2: {9: None}}}, path)  # before it
     assert not relayout._past({0: {3: None}}, path)  # at an ancestor's start
     assert not relayout._past({0: {3: {1: None, 4: None}}}, path)  # unclear: not past
+
+
+def test_a_page_ending_at_a_changed_paragraph_holds_none_of_it():
+    """Where a kept page may end: before a changed paragraph or at its start, never
+    inside it or after it (then the page is made again)."""
+    path = [0, 3, 2]
+    assert relayout._before({0: {2: {9: None}}}, path)  # in an earlier sibling's box
+    assert relayout._before({0: {3: {2: None}}}, path)  # at its start
+    assert relayout._before({0: {3: None}}, path)  # at the start of a box holding it
+    assert not relayout._before({0: {3: {2: {1: 40}}}}, path)  # inside it
+    assert not relayout._before({0: {4: None}}, path)  # after it
+    assert not relayout._before(None, path)  # the part's end
+    assert not relayout._before({0: {3: {1: None, 4: None}}}, path)  # unclear
