@@ -183,3 +183,29 @@ def test_garbage_collector_put_back_as_it_was(enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+ESCAPES = ('A "quoted" word, a back\\slash, a tab\there, émigré, 東京, an emoji 🙂,\n'
+           'a hard break\\\nand `code`, $x^2$, <span>raw</span> <!-- lint: ignore P003 -->\n'
+           '[a *link*](x.md "title") ![alt](p.png){#fig .wide}, [span]{.c data-pos="9"}.\n')
+
+
+@pytest.mark.parametrize("book", ["constructs", "typeset", "code", "tiny"])
+def test_words_unwrapped_in_the_text_give_the_tree_the_rules_give(book):
+    """sourcepos.unwrap_words, run on Pandoc's JSON before it is parsed, leaves the tree
+    prepare makes unchanged: on every part of the fixture books, built for every
+    construct an author uses, and on a line of escapes and scripts."""
+    import json
+    from pathlib import Path
+
+    from press.source.convert import PandocLane, as_pandoc_reads, lane_command
+
+    root = Path(__file__).parent / "fixtures" / book
+    texts = [p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.md"))] + [ESCAPES]
+    assert len(texts) > 1
+    with PandocLane(lane_command()) as lane:
+        for text in texts:
+            tree = lane.ask(b"read", as_pandoc_reads(text).encode("utf-8"))
+            trimmed = sourcepos.unwrap_words(tree)
+            assert len(trimmed) < len(tree)
+            assert sourcepos.prepare(json.loads(trimmed)) == sourcepos.prepare(json.loads(tree))

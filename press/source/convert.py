@@ -247,8 +247,8 @@ class PandocLane:
         try:
             tree = self.ask(b"read", as_pandoc_reads(markdown).encode("utf-8"))
             with self.gc_paused():
-                prepared = json.dumps(sourcepos.prepare(json.loads(tree)), ensure_ascii=False,
-                                      separators=(",", ":")).encode("utf-8")
+                prepared = json.dumps(sourcepos.prepare(json.loads(sourcepos.unwrap_words(tree))),
+                                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             return self.ask(b"write", prepared).decode("utf-8", errors="replace")
         except PandocError as exc:
             return Problem(where, None, "M027", f"Pandoc failed: {exc}",
