@@ -135,7 +135,7 @@ def print_html(p: Prepared, items, segment: Segment | None = None,
 def layout_print(ws: Workspace, p: Prepared):
     """Typeset and bind the print edition part by part (press.pdf.plan); the glossary's
     page references come from where the chapters' term uses landed."""
-    renderer = Renderer(p.styles, ws.memos)
+    renderer = Renderer(p.styles, ws.memos, ws.warm)
     roots = [p.styles, p.book.root, *{f.path.parent for f in p.faces}]
     # Relative paths in the text (images) resolve against the manuscript folder.
     css = [(renderer.plain("print/book.css.j2", **context(p)), p.styles.as_uri() + "/"),
@@ -153,7 +153,7 @@ def print_stamp(ws: Workspace, p: Prepared) -> str:
     rendered again only when that changed.
     """
     css = (p.styles / "css" / "print.css").read_bytes()
-    renderer = Renderer(p.styles, ws.memos)
+    renderer = Renderer(p.styles, ws.memos, ws.warm)
     values = print_context(p, p.glossary)
 
     def stamp() -> str:
@@ -251,7 +251,7 @@ def make_epub(ws: Workspace, p: Prepared, made: Made, facts: PrintFacts | None =
            "a11y": accessibility(p.chapters, p.glossary, p.images,
                                  p.book.meta.isbn_urn or p.book.meta.identifier,
                                  paged=bool(starts))}
-    renderer = Renderer(p.styles, ws.memos)  # unchanged documents are kept (memos)
+    renderer = Renderer(p.styles, ws.memos, ws.warm)  # unchanged documents are kept (memos)
     items, lines = epub.content_items(ctx, p.chapters, p.glossary, starts, renderer)
     items += epub.support_items(ctx, items, p.faces, p.images, p.styles, ws.cached("fonts"),
                                 renderer, ws.printer.typesetters)
@@ -289,7 +289,7 @@ def source_map(p: Prepared, lines: dict) -> bytes:
 
 def make_html(ws: Workspace, p: Prepared, made: Made) -> None:
     """render screen pages -> html/ (written later, each only when its bytes changed)."""
-    renderer = Renderer(p.styles, ws.memos)
+    renderer = Renderer(p.styles, ws.memos, ws.warm)
     made.site += site.pages(context(p), p.chapters, p.glossary, renderer, p.index)
     made.site += site.assets(p.faces, p.images, renderer)
     made.targets.append(ws.out / "html" / "index.html")

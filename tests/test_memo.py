@@ -114,6 +114,24 @@ def test_renderer_reads_a_changed_layout_again(styles):
     assert 'data-x="1"' in render()
 
 
+def test_a_one_off_renderer_renders_without_keys(styles, monkeypatch):
+    """A one-off build's renderer (keep=False) renders every text and keeps none: it
+    never pays for a key (the templates' names, fingerprints of what they see)."""
+    from press.model import Metadata
+
+    meta = Metadata("T", "C", "en", "urn:x", "2026-01-01", "R", "t")
+    memos = Memos()
+
+    def no_key(*args, **kwargs):
+        raise AssertionError("a key was computed")
+
+    monkeypatch.setattr(Renderer, "key", no_key)
+    once = Renderer(styles, memos, keep=False)
+    first = once("epub/titlepage.xhtml.j2", meta=meta)
+    assert "book-title" in first and once("epub/titlepage.xhtml.j2", meta=meta) == first
+    assert "render.texts" not in memos.names()
+
+
 def test_zip_archive_is_what_zipfile_writes():
     entries = [("mimetype", b"application/epub+zip", False), ("EPUB/a.xhtml", b"<a/>" * 500, True),
                ("EPUB/\u00e9t\u00e9.css", b"body{}", True), ("EPUB/empty", b"", True)]

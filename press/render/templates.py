@@ -46,8 +46,12 @@ class Renderer:
     Jinja environment, the templates' names, the texts) is kept in memos.
     """
 
-    def __init__(self, styles: Path, memos: Memos | None = None):
+    def __init__(self, styles: Path, memos: Memos | None = None, keep: bool = True):
         self.styles, self.memos = styles, memos or Memos()
+        # keep False (a one-off build): every text rendered, none looked up. Its key
+        # (reading the templates' names, fingerprinting what they see) would cost more
+        # than the rendering it could save, with no later build to serve.
+        self.keep = keep
         self.prints: dict[frozenset, Fingerprints] = {}
         self.env = self.memos("render.environments", 4).get(styles, lambda: environment(styles))
 
@@ -56,7 +60,7 @@ class Renderer:
         return self.env.get_template(template).render(**context)
 
     def __call__(self, template: str, **context) -> str:
-        key = self.key(template, **context)
+        key = self.key(template, **context) if self.keep else None
         if key is None:
             return self.plain(template, **context)
         return self.memos("render.texts", 128, per_part=6).get(
