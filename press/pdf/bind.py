@@ -65,7 +65,6 @@ class Binding:
 
     def __init__(self):
         self.book = None
-        self.parts = 0
         self.programs: dict[bytes, tuple[object, str]] = {}  # font digest -> (stream, tag)
         self.taken: dict[str, bytes] = {}  # subset tag -> font digest
         self.links: set[str] = set()  # anchors that links from part to part point to
@@ -82,7 +81,6 @@ class Binding:
 
     def add(self, data: bytes) -> None:
         """The next part's pages after those bound so far, with all they bring."""
-        self.parts += 1
         part = pikepdf.open(BytesIO(data))
         if self.book is None:
             self._start(part)
@@ -100,7 +98,6 @@ class Binding:
         if self.book is None:
             self.add(data)
             return
-        self.parts += 1
         part = pikepdf.open(BytesIO(data))
         theirs, pages = self._take(part, 0)
         children = list(theirs.StructTreeRoot.K[0].K)
