@@ -40,14 +40,15 @@ class BindError(RuntimeError):
 
 
 def bind(parts: list[bytes], body_start: int | None = None,
-         places: dict[str, int] | None = None) -> bytes:
+         places: dict[str, int] | None = None, started: tuple | None = None) -> bytes:
     """One PDF from the parts' PDFs, in order (see the module's description).
 
     body_start is the index of the page where arabic folios begin (None: no labels);
-    places names the page index of each destination no part has an anchor for.
+    places names the page index of each destination no part has an anchor for; started
+    is a binding already begun and how many parts after the first it holds.
     """
-    binding = Binding()
-    for data in parts[1:]:
+    binding, added = started or (Binding(), 0)
+    for data in parts[1 + added:]:
         binding.add(data)
     binding.put_first(parts[0])
     return binding.finish(body_start, places)

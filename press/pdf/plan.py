@@ -37,7 +37,7 @@ from markupsafe import Markup
 from press.problems import BuildError, Problem
 from press.enrich.glossary import with_pages
 from press.enrich import index as book_index
-from press.pdf.bind import LINK_PREFIX, Binding
+from press.pdf.bind import LINK_PREFIX, Binding, bind
 from press.pdf.pagelist import page_of_place
 from press.pdf.workers import Failed, Job, Laid, Length, Typesetters, WorkerDied, Written
 from press.util.memo import keep_entry, unsealed
@@ -196,11 +196,7 @@ class Paginator:
         is a binding the run began while typesetting, and how many parts it holds."""
         known = (keys, tuple(sorted(places.items())))
         if self._bound is None or self._bound[0] != known:
-            binding, added = started or (Binding(), 0)
-            for data in parts[1 + added:]:
-                binding.add(data)
-            binding.put_first(parts[0])
-            self._bound = (known, binding.finish(body_start, places))
+            self._bound = (known, bind(parts, body_start, places, started))
         return self._bound[1]
 
     def last_bound(self) -> tuple:
@@ -369,7 +365,8 @@ class _Run:
     def bind_written(self) -> None:
         """Bind the chapters written so far that follow those already bound."""
         last = self.pg.last_bound()
-        if not self.pg.bind_early or not self.body_keys or tuple(self.body_keys) == last[1:1 + len(self.body_keys)]:
+        if not self.pg.bind_early or not self.body_keys \
+                or tuple(self.body_keys) == last[1:1 + len(self.body_keys)]:
             return
         for key in self.body_keys[len(self.bound):]:
             if not self.written(key):
