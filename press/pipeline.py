@@ -18,9 +18,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from press.check.preflight import preflight
-from press.check.typography import summary, typography
-from press.check.validators import check_pdf, run_ace, run_epubcheck
 from press.source import dialect
 from press.enrich.glossary import GlossaryItem, glossary_items, lint_glossary
 from press.enrich import index as book_index
@@ -28,8 +25,9 @@ from press.enrich.parts import enrich_book
 from press.enrich.tree import Image
 from press.epub import package as epub
 from press.epub.a11y import accessibility
+from press.epub.cover import Pending
 from press.model import Book, Chapter
-from press.pdf import pagelist, printready
+from press.pdf import pagelist
 from press.pdf.plan import Segment
 from press.problems import Problem, counted, raise_if_any, writing_failed
 from press.render.templates import Renderer
@@ -240,9 +238,10 @@ def kept_facts(data: bytes | None) -> PrintFacts | None:
 
 
 def make_epub(ws: Workspace, p: Prepared, made: Made, facts: PrintFacts | None = None,
-              log=print) -> None:
+              log=print, cover: Pending | None = None) -> None:
     """render XHTML with the print page breaks, package and nav -> zip -> <slug>.epub, and
-    the map from its lines to the Markdown (<slug>.sources.json) for the validators."""
+    the map from its lines to the Markdown (<slug>.sources.json) for the validators.
+    cover: the cover, if it was asked for earlier (order_cover)."""
     when = epoch(p.book.meta.date)
     facts = known_page_starts(ws, p, log) if facts is None else facts
     starts = facts.starts
@@ -253,8 +252,9 @@ def make_epub(ws: Workspace, p: Prepared, made: Made, facts: PrintFacts | None =
                                  paged=bool(starts))}
     renderer = Renderer(p.styles, ws.memos, ws.warm)  # unchanged documents are kept (memos)
     items, lines = epub.content_items(ctx, p.chapters, p.glossary, starts, renderer)
-    items += epub.support_items(ctx, items, p.faces, p.images, p.styles, ws.cached("fonts"),
-                                renderer, ws.printer.typesetters)
+    cover = cover or order_cover(ws, p.book, p.faces, p.styles, renderer)
+    items += epub.support_items(cover.png(), items, p.faces, p.images, p.styles,
+                                ws.cached("fonts"), renderer)
     package = renderer.plain("epub/package.opf.j2", **ctx, manifest=items)
     container = renderer.plain("epub/container.xml.j2")
     data = epub.zip_epub(container.encode(), package.encode(), items, when.timetuple()[:6],
@@ -264,6 +264,14 @@ def make_epub(ws: Workspace, p: Prepared, made: Made, facts: PrintFacts | None =
                                     source_map(p, lines))]
     made.targets.append(target)
     log(f"epub     {len(items)} files, {len(starts)} print pages marked -> {target}")
+
+
+def order_cover(ws: Workspace, book: Book, faces, styles: Path,
+                renderer: Renderer | None = None) -> Pending:
+    """The EPUB's cover, from the cache or asked of a typesetting worker (drawn while the
+    build goes on, if it has nothing else to do)."""
+    return Pending(book.meta, faces, styles, ws.cached("fonts"),
+                   renderer or Renderer(styles, ws.memos, ws.warm), ws.printer.typesetters)
 
 
 def source_map_path(out: Path, slug: str) -> Path:
@@ -325,14 +333,15 @@ def _write(ws: Workspace, made: Made, log) -> list[str]:
     return changed
 
 
-def produce(ws: Workspace, p: Prepared, formats, log=print) -> tuple[list[Path], list[str]]:
+def produce(ws: Workspace, p: Prepared, formats, log=print,
+            cover: Pending | None = None) -> tuple[list[Path], list[str]]:
     """Make the formats from a prepared book, in memory, then write them all; returns the
-    outputs and the screen pages that changed."""
+    outputs and the screen pages that changed. cover: the EPUB's, asked for earlier."""
     made, starts = Made(), None
     if "pdf" in formats:
         starts = make_pdf(ws, p, made, log)
     if "epub" in formats:
-        make_epub(ws, p, made, starts, log)
+        make_epub(ws, p, made, starts, log, cover)
     if "html" in formats:
         make_html(ws, p, made)
     return made.targets, write(ws, made, log)
@@ -343,10 +352,15 @@ def build(ws: Workspace, manuscript: Path, formats=("pdf", "epub"), styles: Path
     """The whole pipeline for the chosen formats; nothing is written unless all is made."""
     started = time.perf_counter()
     refuse_output_inside(manuscript, ws.out)
+    styles = styles or PROJECT / "styles"
     if "pdf" in formats or ("epub" in formats and not ws.cover_kept()):
         ws.start_workers()  # their imports overlap Pandoc (a worker draws the cover)
-    prepared = prepare(ws, manuscript, styles or PROJECT / "styles", log)
-    targets, _ = produce(ws, prepared, formats, log)
+    book = cover = None
+    if "epub" in formats and "pdf" not in formats:  # the worker draws it while Pandoc runs
+        book = load_book(manuscript, memos=ws.memos)
+        cover = order_cover(ws, book, load_faces(styles, ws.memos), styles)
+    prepared = prepare(ws, manuscript, styles, log, book)
+    targets, _ = produce(ws, prepared, formats, log, cover)
     try:
         ws.saved()  # only a build that succeeded feeds the next one
     except OSError as error:
@@ -373,6 +387,11 @@ class Checked:
 def check(ws: Workspace, manuscript: Path, styles: Path | None = None, log=print) -> Checked:
     """build -> EPUBCheck and DAISY Ace on the EPUB (findings mapped to Markdown lines
     through the source map) -> structural checks of the PDF."""
+    # The checkers' own libraries are imported by the checks alone, not by every build.
+    from press.check.preflight import preflight
+    from press.check.typography import summary, typography
+    from press.check.validators import check_pdf, run_ace, run_epubcheck
+
     pdf_path, epub_path = build(ws, manuscript, ("pdf", "epub"), styles, log)
     sources = source_map_path(ws.out, epub_path.stem)
     checked = Checked()
@@ -448,6 +467,8 @@ def build_print_ready(ws: Workspace, manuscript: Path, settings=None,
                       styles: Path | None = None, log=print) -> Path:
     """The print edition, typeset as for the PDF -> made PDF/X for a printer (boxes, bleed,
     K-only colour, output intent, no links, padded) -> OUT/<slug>-print.pdf"""
+    from press.pdf import printready
+
     settings = settings or printready.Settings()
     raise_if_any(printready.check_settings(settings))  # before anything is typeset
     refuse_output_inside(manuscript, ws.out)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from lxml import etree
 
-from press.epub.cover import cover_png
 from press.pdf import pagelist
 from press.source.fonts import subset_font
 from press.util.memo import Memos
@@ -165,16 +164,15 @@ def landmarks(chapters, glossary, index=()) -> list[dict]:
     return marks
 
 
-def support_items(ctx, items, faces, images, styles: Path, cache: Path | None,
-                  render_: Renderer, typesetters=None) -> list[Item]:
-    """Cover image (drawn by the typesetters, if given), style sheets, subset fonts (kept
-    in cache) and the book's images."""
+def support_items(cover: bytes, items, faces, images, styles: Path, cache: Path | None,
+                  render_: Renderer) -> list[Item]:
+    """Cover image (PNG bytes), style sheets, subset fonts (kept in cache) and the book's
+    images."""
     memos, kept = render_.memos, render_.memos("epub.chars", 64, PER_PART)
     chars = set().union(*(kept.get(i.data, lambda: frozenset(i.data.decode("utf-8")))
                           for i in items))
     text = "".join(sorted(chars))  # what the fonts must cover
-    out = [Item("cover-image", "cover.png", "image/png",
-                cover_png(ctx, faces, styles, cache, render_, typesetters), "cover-image"),
+    out = [Item("cover-image", "cover.png", "image/png", cover, "cover-image"),
            Item("css-fonts", "css/fonts.css", "text/css",
                 render_("epub/fonts.css.j2", fonts=faces).encode("utf-8")),
            Item("css-epub", "css/epub.css", "text/css", (styles / "css" / "epub.css").read_bytes()),

@@ -135,7 +135,8 @@ def read_exactly(stream, size: int) -> bytes:
 # --- the worker --------------------------------------------------------------------------
 
 def serve(source, sink) -> None:
-    """The worker's loop: a Job in, a Laid then a Written (or a Failed) out."""
+    """The worker's loop: a Job in, a Laid then a Written (or a Failed) out; or something
+    that draws itself (press.epub.cover.Cover) in, its bytes out (Written)."""
     from press.pdf.engine import load_weasyprint
 
     try:
@@ -157,12 +158,15 @@ def serve(source, sink) -> None:
         if isinstance(job, Folio):
             continue  # for a part whose layout failed: nothing waits for it
         try:
-            css = sheets.get(job.css)
-            if css is None:
-                sheets.clear()
-                css = sheets[job.css] = [pdf.stylesheet(text, url, job.roots, fonts)
-                                         for text, url in job.css]
-            send(sink, typeset(job, fonts, css, source, sink))
+            if isinstance(job, Job):
+                css = sheets.get(job.css)
+                if css is None:
+                    sheets.clear()
+                    css = sheets[job.css] = [pdf.stylesheet(text, url, job.roots, fonts)
+                                             for text, url in job.css]
+                send(sink, typeset(job, fonts, css, source, sink))
+            else:  # anything else draws itself with the worker's fonts (the EPUB's cover)
+                send(sink, Written(job.key, job.draw(fonts)))
         except BuildError as error:
             send(sink, Failed(job.key, list(error.problems)))
         except Exception:  # noqa: BLE001 - reported by the build, with the worker's trace
