@@ -26,9 +26,11 @@ from dataclasses import dataclass
 SHORT = 0.6  # a non-final line shorter than this share of the measure is stranded
 ROUNDS = 4  # layouts after the first, at most: each nudge changes the lines after it
 
-# Inline elements a space may move into without changing the page.
+# Inline elements a space may move into without changing the page: not one that sets its
+# own direction (dir="rtl"), where a leading space would be drawn at its far end ("book,
+# كتاب ," for "book, كتاب,").
 INLINE = r"(?:a|span|em|strong|i|b|abbr|cite|dfn|q|small|mark)"
-SPACE_BEFORE = re.compile(r"([ \t\n]+)(<" + INLINE + r"\b[^>]*>)")
+SPACE_BEFORE = re.compile(r"([ \t\n]+)(<" + INLINE + r"\b(?![^>]*\sdir=)[^>]*>)")
 HYPHEN = "-"  # print.css's hyphenate-character
 
 
