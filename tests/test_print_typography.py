@@ -190,6 +190,39 @@ def test_quotation_lists_figure_code_and_arabic_are_printed(fixture_pdf):
     assert "Amiri" in fonts and "IBM-Plex-Mono" in fonts
 
 
+def test_a_right_to_left_word_keeps_the_space_before_it(fixture_pdf):
+    """"for a book, كتاب, is written": the space stays before the Arabic word. Moved into
+    its right-to-left span (mend's first nudge), it was drawn after it: "book,كتاب ,"."""
+    text = "".join(page_texts(fixture_pdf))
+    for word in ("كتاب", "مطبعة"):
+        assert re.search(rf", \u202b?{word}\u202c?,", text), word
+
+
+def test_spaces_move_into_inline_elements_but_not_into_another_direction():
+    assert mend.spaces_inside('a <em>b</em> <span lang="ar" dir="rtl">c</span> <a href="#x">d'
+                              ) == 'a<em> b</em> <span lang="ar" dir="rtl">c</span><a href="#x"> d'
+
+
+def test_a_paragraph_introducing_a_listing_stays_with_it(fixture_pdf):
+    """"... the same care is needed at each of them:" falls at the foot of a page with
+    the listing it introduces on the next: the paragraph goes over with the listing."""
+    (page,) = [flat(p) for p in page_texts(fixture_pdf) if "each of them:" in flat(p)]
+    assert "def justify(words, measure):" in page
+
+
+def test_lead_ins_are_paragraphs_ending_in_a_colon_before_what_they_introduce():
+    from press.enrich.tree import mark_lead_ins, parse_fragment
+
+    root = parse_fragment(
+        "<p>Introduces a listing:</p><div class='sourceCode'><pre>x</pre></div>"
+        "<p class='x'>A table <em>follows</em>: </p><!-- c --><table><tr><td>1</td></tr></table>"
+        "<p>Ends in a colon:</p><p>but a paragraph follows.</p>"
+        "<p>No colon</p><ul><li>a</li></ul><p>Last of all:</p>")
+    mark_lead_ins(root)
+    assert [p.get("class") for p in root.iter("p")] == [
+        "lead-in", "x lead-in", None, None, None, None]
+
+
 # --- mending a stranded word ------------------------------------------------------------------
 
 # WeasyPrint 70's fault, reduced from the primer's page 6: the line "influencers, ...

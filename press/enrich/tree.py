@@ -323,6 +323,26 @@ def key_blocks(root, prefix: str) -> None:
         el.set("data-b", f"{prefix}.{n}")
 
 
+# What a paragraph ending in a colon introduces, when it comes right after it.
+INTRODUCED = frozenset({"pre", "table", "ol", "ul", "dl", "blockquote", "figure"})
+
+
+def mark_lead_ins(root) -> None:
+    """A paragraph that ends in a colon and is followed at once by the listing, table,
+    list, quotation or figure it introduces gets class="lead-in", which keeps it on the
+    page of what follows (break-after: avoid in print.css and epub.css): a reader should
+    never turn the page after "as follows:" to find it."""
+    for p in root.iter("p"):
+        after = p.getnext()
+        while after is not None and not isinstance(after.tag, str):  # a comment
+            after = after.getnext()
+        if after is None or not (after.tag in INTRODUCED or (
+                after.tag == "div" and "sourceCode" in after.get("class", "").split())):
+            continue
+        if "".join(p.itertext()).rstrip().endswith(":"):
+            p.set("class", " ".join(filter(None, (p.get("class"), "lead-in"))))
+
+
 def apply(root, ids: tuple[str, ...], hrefs: tuple, names: tuple) -> None:
     """Give a part's tree what the rest of the book decided: its book-wide ids, its links'
     targets and its images' names (each in the order scan() found them; None: unchanged)."""
@@ -345,6 +365,7 @@ def finish(root, slug: str, path: Path | str = "", for_print=None) -> tuple[str,
     is serialised.
     """
     key_blocks(root, slug)  # before the notes move: every edition shares the keys
+    mark_lead_ins(root)
     xhtml = serialise(notes.epub_notes(root), xml=True)  # keeps data-line: first
     raise_if_any(xml_problems(xhtml, path or slug))
     if not notes.has_notes(root) and for_print is None:
