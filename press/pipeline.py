@@ -29,7 +29,7 @@ from press.epub.cover import Pending
 from press.model import Book, Chapter
 from press.pdf import pagelist
 from press.pdf.plan import Segment
-from press.problems import Problem, counted, raise_if_any, writing_failed
+from press.problems import BuildError, Problem, counted, raise_if_any, writing_failed
 from press.render.templates import Renderer
 from press.site import pages as site
 from press.source.fonts import FontFace, load_faces
@@ -69,31 +69,55 @@ class Made:
 
 
 def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print,
-            book: Book | None = None) -> Prepared:
+            book: Book | None = None, positions: bool = False) -> Prepared:
     """load -> convert -> vet -> enrich: the shared front half of every build.
 
     book: one already loaded (lint passes the one a load with local faults still made).
+    positions: read every text with its source positions. Otherwise a text that does not
+    need them (press.source.convert.needs_positions) is read without, in half the time,
+    and if anything is found to report, the book is read again with them: every message
+    names its line, and the outputs are the same either way.
     """
     book = with_index(book or load_book(manuscript, memos=ws.memos), ws.memos)  # index.yaml
     ws.memos.fit(len(book.parts))  # what a warm process keeps, sized to this book
     log(f"load     {counted(len(book.parts), 'part')}, "
         f"{counted(len(book.glossary), 'glossary entry', 'glossary entries')}")
+    if not positions:
+        said: list[str] = []
+        prepared = front(ws, book, styles, said.append, positions=False)
+        if prepared is not None:
+            for line in said:
+                log(line)
+            return prepared
+    return front(ws, book, styles, log, positions=True)
+
+
+def front(ws: Workspace, book: Book, styles: Path, log, positions: bool) -> Prepared | None:
+    """convert -> vet -> enrich; None when a text read without positions turned up
+    something to report (prepare reads the book again, with them)."""
     runs = ws.pandoc.cache.runs
-    converted = ws.pandoc.book(book)
+    converted = ws.pandoc.book(book, positions)
     ran = ws.pandoc.cache.runs - runs
     log(f"convert  {counted(len(converted.parts), 'part')}: {counted(ran, 'Pandoc run')}, "
-        "the rest unchanged (cached)" if ran < len(converted.parts) + 1 else
+        "the rest unchanged (cached)" if ran < len(converted.parts) + bool(book.glossary) else
         f"convert  {counted(len(converted.parts), 'part')} through Pandoc")
-    problems: list[Problem] = vet_book(book, converted, ws.memos)
-    enriched = enrich_book(book, converted.parts, problems, ws.memos)
-    problems += dialect.refusals(book, converted.parts)  # grid tables, raw TeX
-    uses, chapters = enriched.uses, enriched.chapters
-    problems += lint_glossary(book, uses)
-    started = time.perf_counter()
-    groups, found = book_index.build_index(book, enriched.marks)
-    problems += found
-    raise_if_any(problems)
-    items = glossary_items(book.glossary, converted.definitions, uses, ws.memos)
+    try:
+        problems: list[Problem] = vet_book(book, converted, ws.memos)
+        enriched = enrich_book(book, converted.parts, problems, ws.memos)
+        problems += dialect.refusals(book, converted.parts)  # grid tables, raw TeX
+        uses, chapters = enriched.uses, enriched.chapters
+        problems += lint_glossary(book, uses)
+        started = time.perf_counter()
+        groups, found = book_index.build_index(book, enriched.marks)
+        problems += found
+        if problems and converted.plain:
+            return None
+        raise_if_any(problems)
+        items = glossary_items(book.glossary, converted.definitions, uses, ws.memos)
+    except BuildError:
+        if converted.plain:
+            return None
+        raise
     linked = sum(u.linked for us in uses.values() for u in us)
     headings = sum(len(c.headings) for c in chapters)
     log(f"enrich   {counted(headings, 'heading')}; {counted(len(items), 'glossary term')}, "
@@ -348,8 +372,10 @@ def produce(ws: Workspace, p: Prepared, formats, log=print,
 
 
 def build(ws: Workspace, manuscript: Path, formats=("pdf", "epub"), styles: Path | None = None,
-          log=print) -> list[Path]:
-    """The whole pipeline for the chosen formats; nothing is written unless all is made."""
+          log=print, positions: bool = False) -> list[Path]:
+    """The whole pipeline for the chosen formats; nothing is written unless all is made.
+    positions: read every part with its source positions (see prepare), for the EPUB's
+    source map to name every line (what check needs)."""
     started = time.perf_counter()
     refuse_output_inside(manuscript, ws.out)
     styles = styles or PROJECT / "styles"
@@ -359,7 +385,7 @@ def build(ws: Workspace, manuscript: Path, formats=("pdf", "epub"), styles: Path
     if "epub" in formats and "pdf" not in formats:  # the worker draws it while Pandoc runs
         book = load_book(manuscript, memos=ws.memos)
         cover = order_cover(ws, book, load_faces(styles, ws.memos), styles)
-    prepared = prepare(ws, manuscript, styles, log, book)
+    prepared = prepare(ws, manuscript, styles, log, book, positions)
     targets, _ = produce(ws, prepared, formats, log, cover)
     try:
         ws.saved()  # only a build that succeeded feeds the next one
@@ -392,7 +418,7 @@ def check(ws: Workspace, manuscript: Path, styles: Path | None = None, log=print
     from press.check.typography import summary, typography
     from press.check.validators import check_pdf, run_ace, run_epubcheck
 
-    pdf_path, epub_path = build(ws, manuscript, ("pdf", "epub"), styles, log)
+    pdf_path, epub_path = build(ws, manuscript, ("pdf", "epub"), styles, log, positions=True)
     sources = source_map_path(ws.out, epub_path.stem)
     checked = Checked()
     report = run_epubcheck(epub_path, sources)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pypandoc
 import pytest
@@ -207,3 +208,93 @@ def test_a_book_pandoc_cannot_read_names_every_file(tiny, monkeypatch):
     named = sorted(str(p.path) for p in failed.value.problems)
     assert named == sorted([*(str(p.path) for p in book.parts), str(book.glossary_path)])
     assert {p.code for p in failed.value.problems} == {"M027"}
+
+
+# ------------------------------------------------- reading without source positions
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def without_positions(fragment: str) -> str:
+    """A positioned fragment less what its positions added: data-pos and the markers."""
+    return re.sub(r"<!--/?pos[^>]*-->", "", re.sub(r' data-pos="[^"]*"', "", fragment))
+
+
+@pytest.mark.parametrize("book", ["constructs", "typeset", "code", "tiny", "import"])
+def test_a_text_read_without_positions_gives_the_same_html(book):
+    """The plain reading (no +sourcepos, read and written in one step) gives the fragment
+    the positioned one gives, less its positions: on every fixture part that does not
+    need them, figures with captions among them."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / book).rglob("*.md"))]
+    plain = [text for text in texts if not convert.needs_positions(text)]
+    assert plain
+    with convert.PandocLane(convert.lane_command()) as lane:
+        for text in plain:
+            assert lane.plain(text, "x") == without_positions(lane.convert(text, "x"))
+
+
+@pytest.mark.parametrize("markdown, needs", [
+    ("Plain prose where a < b, a <= b and &lt;b&gt; is an entity.\n", False),
+    ("| a | b |\n|---|---|\n| 1 | 2 |\n\n```html\n&lt;p&gt;\n```\n", False),
+    ("A <b>bold</b> word.\n", True),
+    ("<!-- lint: ignore P003 -->\nText\n", True),
+    ("See <https://example.org>.\n", True),
+    ("</div>\n", True),
+    ("+---+---+\n| a | b |\n+---+---+\n", True),
+    ("Raw `\\x`{=latex} here.\n", True),
+    ("\\begin{equation}\nx\n\\end{equation}\n", True),
+])
+def test_what_needs_positions_whatever_happens(markdown, needs):
+    assert convert.needs_positions(markdown) is needs
+
+
+def test_a_book_is_read_without_positions_where_nothing_needs_them(tiny):
+    book = load_book(tiny)
+    plain = Pandoc().book(book, positions=False)
+    positioned = Pandoc().book(book)
+    assert plain.plain == len(book.parts) + 1 and positioned.plain == 0  # + definitions
+    for slug, fragment in positioned.parts.items():
+        assert "data-pos" in fragment
+        assert plain.parts[slug] == without_positions(fragment)
+
+
+def test_a_problem_found_in_a_part_read_without_positions_names_its_line(tmp_path):
+    """Nothing in the chapter needs positions, so it is read without them; the broken
+    link found in it sends the book to be read again with them, and the message names
+    the link's line."""
+    import shutil
+
+    from conftest import prepare_problems
+
+    book = tmp_path / "book"
+    shutil.copytree(FIXTURES / "tiny", book)
+    chapter = book / "chapters" / "02-beta.md"
+    lines = chapter.read_text(encoding="utf-8").split("\n")
+    lines[-1:] = ["", "Read [the missing part](#nowhere-at-all) too.", ""]
+    chapter.write_text("\n".join(lines), encoding="utf-8")
+    assert not convert.needs_positions(chapter.read_text(encoding="utf-8"))
+    (problem,) = [p for p in prepare_problems(book) if "nowhere-at-all" in p.message]
+    assert (problem.path.name, problem.line) == ("02-beta.md", len(lines) - 1)
+
+
+def test_check_reads_positions_for_the_source_map_and_the_outputs_are_the_same(tmp_path):
+    """A build reads the tiny book without positions and its EPUB's source map names no
+    line of a chapter; the build check runs reads them, and every chapter's lines are
+    mapped. The EPUBs are the same bytes."""
+    import json
+
+    from press.pipeline import build
+    from press.workspace import Workspace
+
+    maps, epubs = [], []
+    for positions in (False, True):
+        out = tmp_path / str(positions)
+        with Workspace(out) as ws:
+            (epub,) = build(ws, FIXTURES / "tiny", ("epub",), log=lambda *_: None,
+                            positions=positions)
+        epubs.append(epub.read_bytes())
+        maps.append(json.loads((out / f"{epub.stem}.sources.json").read_text()))
+    chapters = [href for href in maps[1] if href.endswith(".xhtml") and "lines" in maps[1][href]]
+    assert chapters and all(maps[1][href]["lines"] for href in chapters)
+    assert not any(maps[0][href]["lines"] for href in chapters)
+    assert epubs[0] == epubs[1]

@@ -16,6 +16,7 @@ from pathlib import Path
 import pypandoc
 
 from press.source import sourcepos
+from press.source.dialect import CANDIDATE
 from press.problems import BuildError, Problem
 from press.model import Book
 from press.util.cores import usable_cores
@@ -26,8 +27,13 @@ from press.util.memo import keep_entry, unsealed
 # by its alt text, as Pandoc's own Markdown does; +sourcepos keeps each block's Markdown
 # line for later messages.
 FORMAT = "commonmark_x+implicit_figures+sourcepos"
+# The same reader without source positions, for a book's parts when nothing needs a line
+# (see needs_positions): Pandoc reads and writes a chapter in half the time, and the
+# tree never crosses into Python.
+PLAIN = FORMAT.removesuffix("+sourcepos")
 # Pandoc reads the Markdown to its JSON AST, press.source.sourcepos trims it, Pandoc writes HTML
-# from it, as `pandoc -f FORMAT -t json` and `pandoc -f json -t html --wrap=none` would.
+# from it, as `pandoc -f FORMAT -t json` and `pandoc -f json -t html --wrap=none` would;
+# job "plain" is `pandoc -f PLAIN -t html --wrap=none` in one step.
 # A Pandoc process is cheap to start, but each one pays again for first touching its
 # 64 MB heap (~40 ms of CPU), more than converting a chapter takes: so a few processes
 # (lanes) each convert text after text, driven by this script. Its answers are
@@ -37,7 +43,8 @@ local function convert(job, text)
   if job == 'read' then
     return pandoc.write(pandoc.read(text, FORMAT), 'json')
   end
-  local html = pandoc.write(pandoc.read(text, 'json'), 'html', {wrap_text = 'none'})
+  local doc = job == 'plain' and pandoc.read(text, PLAIN) or pandoc.read(text, 'json')
+  local html = pandoc.write(doc, 'html', {wrap_text = 'none'})
   -- as the pandoc command ends a fragment: with a newline unless it has one
   return html:sub(-1) == '\\n' and html or html .. '\\n'
 end
@@ -55,6 +62,23 @@ RULES_DIGEST = hashlib.sha256(Path(sourcepos.__file__).read_bytes()).hexdigest()
 # <!--/pos--> after each raw piece: their Markdown lines, which no attribute can carry.
 MARKER = re.compile(r"pos (\S+)")
 END_MARKER = "/pos"
+
+
+# What in a text needs its source positions even when nothing is wrong: raw HTML, lint
+# comments among it (press.source.vet and sourcepos work on the marked pieces), and what
+# press.source.dialect looks for (it tells prose from code by the blocks' lines).
+RAW_HTML = re.compile(r"<[A-Za-z!?/]")
+# Pandoc hides a figure's caption from assistive technology when it repeats the image's
+# alt text; read with positions, the image is not alone in its figure and it does not.
+# Both readings must give one HTML.
+HIDDEN_CAPTION = '<figcaption aria-hidden="true">'
+
+
+def needs_positions(markdown: str) -> bool:
+    """Whether a text must be read with source positions whatever happens (see RAW_HTML).
+    Any other text is read without them, and again with them only if a build finds
+    something to report in the book (press.pipeline.prepare)."""
+    return RAW_HTML.search(markdown) is not None or CANDIDATE.search(markdown) is not None
 
 
 def pos_line(pos: str | None) -> int | None:
@@ -86,7 +110,8 @@ class ConversionCache:
 
     def key(self, markdown: str, job: str = "html") -> str:
         parts = [markdown, pypandoc.get_pandoc_version(), RULES_DIGEST,
-                 str(sourcepos.VERSION), FORMAT, DRIVER] + ([job] if job != "html" else [])
+                 str(sourcepos.VERSION), FORMAT, HIDDEN_CAPTION, DRIVER] + \
+            ([job] if job != "html" else [])
         return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
     def get(self, key: str) -> str | None:
@@ -137,6 +162,7 @@ class Converted:
 
     parts: dict[str, str]  # part slug -> fragment
     definitions: str  # "" when the book has no glossary
+    plain: int = 0  # how many texts were read without source positions
 
 
 class Pandoc:
@@ -150,15 +176,18 @@ class Pandoc:
         self.lanes = lanes or usable_cores()
         self.gc_paused = GcPause()
 
-    def texts(self, texts: list[tuple[str, str]], job: str = "html") -> list[str]:
-        """HTML fragments of (Markdown, file) pairs (job "html"), or Pandoc's own JSON tree
-        of each (job "read", for lint): from the cache, or converted together."""
+    def texts(self, texts: list[tuple[str, str]], job: str | list[str] = "html") -> list[str]:
+        """HTML fragments of (Markdown, file) pairs (job "html"; "plain": without source
+        positions), or Pandoc's own JSON tree of each (job "read", for lint): from the
+        cache, or converted together. job: one for all, or one a text."""
         cache = self.cache
-        keys = [cache.key(markdown, job) for markdown, _ in texts]
+        jobs = [job] * len(texts) if isinstance(job, str) else job
+        keys = [cache.key(markdown, kind) for (markdown, _), kind in zip(texts, jobs)]
         found = {key: cache.get(key) for key in dict.fromkeys(keys)}
-        missing = {key: text for key, text in zip(keys, texts) if found[key] is None}
+        missing = {key: (*text, kind) for key, text, kind in zip(keys, texts, jobs)
+                   if found[key] is None}
         if missing:
-            made = run_pandoc(list(missing.values()), self.lanes, job, self.gc_paused)
+            made = run_pandoc(list(missing.values()), self.lanes, gc_paused=self.gc_paused)
             for key, fragment in zip(missing, made):
                 if not isinstance(fragment, Problem):
                     cache.put(key, fragment)
@@ -168,13 +197,16 @@ class Pandoc:
             raise BuildError(failed)
         return [found[key] for key in keys]
 
-    def book(self, book: Book) -> Converted:
+    def book(self, book: Book, positions: bool = True) -> Converted:
         """Every part and the glossary definitions in one batch, so that no Pandoc lane
-        waits for another."""
+        waits for another. positions False: a text that does not need them is read
+        without them (needs_positions)."""
         texts = part_texts(book) + definition_texts(book)
-        fragments = self.texts(texts)
+        jobs = ["html" if positions or needs_positions(markdown) else "plain"
+                for markdown, _ in texts]
+        fragments = self.texts(texts, jobs)
         parts = dict(zip((p.slug for p in book.parts), fragments))
-        return Converted(parts, fragments[-1] if book.glossary else "")
+        return Converted(parts, fragments[-1] if book.glossary else "", jobs.count("plain"))
 
 
 def markdown_to_html(markdown: str, where: str = "<text>", pandoc: Pandoc | None = None) -> str:
@@ -187,10 +219,11 @@ def convert_texts(texts: list[tuple[str, str]], pandoc: Pandoc | None = None) ->
     return (pandoc or Pandoc()).texts(texts)
 
 
-def run_pandoc(texts: list[tuple[str, str]], lanes: int = 1,
+def run_pandoc(texts: list[tuple[str, ...]], lanes: int = 1,
                job: str = "html", gc_paused: GcPause | None = None) -> list[str | Problem]:
     """Convert texts in a few Pandoc lanes side by side, biggest first; a text Pandoc
-    cannot read gives a Problem naming its file (M027) in its place."""
+    cannot read gives a Problem naming its file (M027) in its place. Each text is
+    (Markdown, file) or (Markdown, file, job): its own job, else `job` (see Pandoc.texts)."""
     waiting = sorted(range(len(texts)), key=lambda i: len(texts[i][0]))
     results: dict[int, str | Problem] = {}
     lock = threading.Lock()
@@ -203,8 +236,8 @@ def run_pandoc(texts: list[tuple[str, str]], lanes: int = 1,
                     if not waiting:
                         return
                     i = waiting.pop()
-                results[i] = pandoc.convert(*texts[i]) if job == "html" else \
-                    pandoc.read(*texts[i])
+                markdown, where, *own = texts[i]
+                results[i] = getattr(pandoc, JOBS[own[0] if own else job])(markdown, where)
 
     lanes = min(lanes, len(texts))
     with ThreadPoolExecutor(max_workers=max(lanes, 1)) as pool:
@@ -213,9 +246,14 @@ def run_pandoc(texts: list[tuple[str, str]], lanes: int = 1,
     return [results[i] for i in range(len(texts))]
 
 
+# Each job's method of PandocLane.
+JOBS = {"html": "convert", "plain": "plain", "read": "read"}
+
+
 def lane_command() -> list[str]:
-    """Pandoc running the driver script; FORMAT in it becomes a quoted string."""
-    return [pypandoc.get_pandoc_path(), *RTS, "lua", "-e", DRIVER.replace("FORMAT", repr(FORMAT))]
+    """Pandoc running the driver script; FORMAT and PLAIN in it become quoted strings."""
+    driver = DRIVER.replace("FORMAT", repr(FORMAT)).replace("PLAIN", repr(PLAIN))
+    return [pypandoc.get_pandoc_path(), *RTS, "lua", "-e", driver]
 
 
 # Pandoc's binary asks its Haskell runtime for a 64 MB heap to start with (-H64m), which
@@ -251,16 +289,23 @@ class PandocLane:
                                       ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             return self.ask(b"write", prepared).decode("utf-8", errors="replace")
         except PandocError as exc:
-            return Problem(where, None, "M027", f"Pandoc failed: {exc}",
-                           "check the Markdown near the reported position")
+            return unreadable(where, exc)
+
+    def plain(self, markdown: str, where: str) -> str | Problem:
+        """The HTML of a text read without source positions, in one step."""
+        try:
+            html = self.ask(b"plain", as_pandoc_reads(markdown).encode("utf-8"))
+            return html.decode("utf-8", errors="replace").replace(HIDDEN_CAPTION,
+                                                                   "<figcaption>")
+        except PandocError as exc:
+            return unreadable(where, exc)
 
     def read(self, markdown: str, where: str) -> str | Problem:
         """Pandoc's JSON tree of the text, untrimmed (what lint reads)."""
         try:
             return self.ask(b"read", as_pandoc_reads(markdown).encode("utf-8")).decode("utf-8")
         except PandocError as exc:
-            return Problem(where, None, "M027", f"Pandoc failed: {exc}",
-                           "check the Markdown near the reported position")
+            return unreadable(where, exc)
 
     def ask(self, job: bytes, data: bytes) -> bytes:
         if self.process is None:
@@ -283,6 +328,11 @@ class PandocLane:
 
 class PandocError(Exception):
     """Pandoc could not convert a text; the message is its own."""
+
+
+def unreadable(where: str, exc: PandocError) -> Problem:
+    return Problem(where, None, "M027", f"Pandoc failed: {exc}",
+                   "check the Markdown near the reported position")
 
 
 def as_pandoc_reads(markdown: str) -> str:
