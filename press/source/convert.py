@@ -30,7 +30,7 @@ FORMAT = "commonmark_x+implicit_figures+sourcepos"
 # The same reader without source positions, for a book's parts when nothing needs a line
 # (see needs_positions): Pandoc reads and writes a chapter in half the time, and the
 # tree never crosses into Python.
-PLAIN = FORMAT.removesuffix("+sourcepos")
+PLAIN = "commonmark_x+implicit_figures"
 # Pandoc reads the Markdown to its JSON AST, press.source.sourcepos trims it, Pandoc writes HTML
 # from it, as `pandoc -f FORMAT -t json` and `pandoc -f json -t html --wrap=none` would;
 # job "plain" is `pandoc -f PLAIN -t html --wrap=none` in one step.
