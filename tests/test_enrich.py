@@ -269,8 +269,22 @@ def test_chapter_xhtml_parses_as_xml(prepared):
     for chapter in prepared.chapters:
         tree = parse_xhtml(chapter.xhtml)
         assert tree.find(f".//{{{XHTML_NS}}}p") is not None
-        assert "data-line" in chapter.xhtml and "data-line" not in chapter.html
+        assert "data-line" not in chapter.html
         assert 'data-b="' in chapter.html  # block keys shared by both editions
     alpha = next(c for c in prepared.chapters if c.part.slug == "alpha")
     tree = parse_xhtml(alpha.xhtml)
     assert tree.findall(f".//{{{XHTML_NS}}}a[@{{{EPUB_NS}}}type='glossref']")
+
+
+def test_xhtml_keeps_lines_when_read_with_positions():
+    """The XHTML keeps each block's Markdown line (data-line) for the EPUB's source map,
+    when the book is read with positions (as check builds it); the HTML never does."""
+    from conftest import STYLES, TINY, quiet
+    from press.pipeline import prepare as run_prepare
+    from press.workspace import Workspace
+
+    for positions in (True, False):
+        found = run_prepare(Workspace(None), TINY, STYLES, log=quiet, positions=positions)
+        for chapter in found.chapters:
+            assert ("data-line" in chapter.xhtml) is positions
+            assert "data-line" not in chapter.html
