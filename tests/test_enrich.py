@@ -288,3 +288,18 @@ def test_xhtml_keeps_lines_when_read_with_positions():
         for chapter in found.chapters:
             assert ("data-line" in chapter.xhtml) is positions
             assert "data-line" not in chapter.html
+
+
+def test_weight_counts_what_counted_counts():
+    """weight() (a regular expression) counts exactly the characters counted() does
+    (str.isspace and the hyphens): every white space of Unicode, hyphens, scripts."""
+    import random
+
+    from press.util.weight import counted, weight
+
+    spaces = [c for c in map(chr, range(0x110000)) if c.isspace()]
+    alphabet = spaces + ["-", "\u2010", "\u00ad", "\u2011", "a", "\u0643", "\u4e66", "\u200b"]
+    generator = random.Random(7)
+    for _ in range(500):
+        text = "".join(generator.choice(alphabet) for _ in range(generator.randint(0, 60)))
+        assert weight(text) == sum(1 for c in text if counted(c)), repr(text)
