@@ -74,7 +74,7 @@ def prepare(ws: Workspace, manuscript: Path, styles: Path, log=print,
 
     book: one already loaded (lint passes the one a load with local faults still made).
     positions: read every text with its source positions. Otherwise a text that does not
-    need them (press.source.convert.needs_positions) is read without, in half the time,
+    need them (press.source.convert.needs_positions) is read without, in a third of the time,
     and if anything is found to report, the book is read again with them: every message
     names its line, and the outputs are the same either way.
     """

@@ -25,6 +25,7 @@ from press.util.memo import keep_entry, unsealed
 
 WIDTH = 1600  # px; the height follows the SVG's own proportions (the trim's: 6 x 9 in)
 HEIGHT = 2400
+PNG = b"\x89PNG\r\n\x1a\n"  # how a kept cover must begin to be used
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Pending:
         digest = hashlib.sha256(html.encode("utf-8"))
         for face in faces:
             digest.update(face.path.read_bytes())
-        key = digest.hexdigest()
+        self.key = key = digest.hexdigest()
         self.kept = cache / "cover" / f"{key[:32]}.png" if cache else None
         found = unsealed(self.kept, key) if self.kept is not None else None  # util/memo.py
         self.data = found if found is not None and found.startswith(PNG) else None
@@ -71,11 +72,8 @@ class Pending:
             self.data = cover.draw() if self.typesetters is None else \
                 drawn_apart(cover, self.typesetters)
             if self.kept is not None:
-                keep_entry(self.kept, cover.key.removeprefix("cover-"), self.data)
+                keep_entry(self.kept, self.key, self.data)
         return self.data
-
-
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def paint(cover: Cover, fonts=None) -> bytes:
