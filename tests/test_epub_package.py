@@ -145,6 +145,25 @@ def test_fonts_are_subset(epub, opf):
         assert all(ord(c) in cmap for c in "Tiny Book lantern"), face.name
 
 
+def test_subset_fonts_keep_their_shaping_features_and_names():
+    """Arabic joins in the EPUB only if its face keeps init/medi/fina/rlig; the face is
+    named by name records 1, 2, 4 and 6. Every feature and name record the glyphs kept
+    need, as in the full font."""
+    from press.source.fonts import subset_font
+
+    faces = {face.family: face for face in load_faces(STYLES)}
+    for family, text, features in (("Amiri", "السلام عليكم", {"init", "medi", "fina", "rlig"}),
+                                   ("Source Serif Pro", "office affine", {"liga", "kern"})):
+        face = faces[family]
+        subset, full = TTFont(io.BytesIO(subset_font(face, text))), TTFont(str(face.path))
+        tags = {table: {r.FeatureTag for r in font[table].table.FeatureList.FeatureRecord}
+                for font in (subset,) for table in ("GSUB", "GPOS") if table in font}
+        found = set().union(*tags.values())
+        assert features <= found, (family, found)
+        names = {n.nameID for n in subset["name"].names}
+        assert {1, 2, 4, 6} <= names and names == {n.nameID for n in full["name"].names}
+
+
 def test_retarget_points_ids_at_their_files():
     files = {"some-heading-id": "alpha.xhtml", "gl-lantern": "glossary.xhtml"}
     text = '<a href="#some-heading-id">a</a> <a href="#gl-lantern">b</a> <a href="#x">c</a>'

@@ -115,6 +115,12 @@ def _check_face(face, line: int, shown: Path, problems: list[Problem]) -> None:
                                 "use 'normal' or 'italic'"))
 
 
+# In each kept subset's key: bump when _subset changes what it keeps, so that a subset
+# made by older rules is never shipped again (2: every feature and name, not all but the
+# defaults).
+SUBSET_RULES = 2
+
+
 def subset_font(face: FontFace, text: str, cache: Path | None = None,
                 memos: Memos | None = None) -> bytes:
     """Keep only the glyphs the book needs (plus ASCII); reuse an earlier identical subset
@@ -122,7 +128,7 @@ def subset_font(face: FontFace, text: str, cache: Path | None = None,
     memos = memos or Memos()
     chars = "".join(sorted(set(text) | set(map(chr, range(32, 127)))))
     key = _font_digest(face.path, memos).copy()
-    key.update(chars.encode("utf-8", "surrogatepass"))
+    key.update(f"{SUBSET_RULES}\0{chars}".encode("utf-8", "surrogatepass"))
     name = f"{key.hexdigest()}.ttf"
     cached = cache / name if cache else None
 
@@ -166,8 +172,13 @@ def _subset(face: FontFace, chars: str) -> bytes:
     wanted = hb.SubsetInput()
     for char in chars:
         wanted.unicode_set.add(ord(char))
-    wanted.sets(hb.SubsetInputSets.LAYOUT_FEATURE_TAG).invert()  # all of them
-    wanted.sets(hb.SubsetInputSets.NAME_ID).invert()
+    # Each set starts as HarfBuzz's defaults (the common features, name IDs 0-6): inverted
+    # as they are, it would keep everything but them (no Arabic joining, no family name).
+    # Emptied, then inverted: all of them.
+    for kept in (hb.SubsetInputSets.LAYOUT_FEATURE_TAG, hb.SubsetInputSets.NAME_ID):
+        every = wanted.sets(kept)
+        every.clear()
+        every.invert()
     subset = hb.subset(hb.Face(hb.Blob.from_file_path(str(face.path))), wanted)
     if subset is None:
         raise BuildError([Problem(face.path, None, "F003", "HarfBuzz could not subset this font",
